@@ -1,0 +1,53 @@
+"""A team's working calendar: which dates count as working days (weekdays minus holidays).
+
+Pace, forecasts, breakdowns and check-in reminders all count *working* days through this class.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+ONE_DAY = datetime.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    weekdays: frozenset[int] = frozenset({1, 2, 3, 4, 5})  # ISO: Monday=1 … Sunday=7
+    holidays: frozenset[datetime.date] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_team(cls, working_weekdays: str, holidays=()):
+        return cls(frozenset(int(c) for c in working_weekdays), frozenset(holidays))
+
+    def is_working_day(self, day: datetime.date) -> bool:
+        return day.isoweekday() in self.weekdays and day not in self.holidays
+
+    def working_dates(self, start: datetime.date, end: datetime.date) -> list[datetime.date]:
+        """Working dates from start to end, both included (empty when end < start)."""
+        days, day = [], start
+        while day <= end:
+            if self.is_working_day(day):
+                days.append(day)
+            day += ONE_DAY
+        return days
+
+    def count(self, start: datetime.date, end: datetime.date) -> int:
+        """Number of working days from start to end, both included."""
+        if end < start:
+            return 0
+        full_weeks, extra = divmod((end - start).days + 1, 7)
+        total = full_weeks * len(self.weekdays)
+        day = start + datetime.timedelta(days=full_weeks * 7)
+        for _ in range(extra):
+            total += day.isoweekday() in self.weekdays
+            day += ONE_DAY
+        total -= sum(1 for h in self.holidays if start <= h <= end and h.isoweekday() in self.weekdays)
+        return total
+
+    def add_working_days(self, start: datetime.date, n: int) -> datetime.date:
+        """The date n working days before start (n < 0), stepping over non-working days."""
+        day, step, left = start, (ONE_DAY if n >= 0 else -ONE_DAY), abs(n)
+        while left:
+            day += step
+            if self.is_working_day(day):
+                left -= 1
+        return day

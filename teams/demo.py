@@ -1,0 +1,86 @@
+"""The demo organisation: 2 regions, 4 teams, 4 managers, 24 reps and an admin."""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+
+from .models import Holiday, Membership, Team, User
+
+DEMO_PASSWORD = "pacer-demo"  # noqa: S105 - demo logins only, printed by `make run`
+
+REGIONS = {
+    "EMEA": [("London", "Europe/London"), ("Berlin", "Europe/Berlin")],
+    "Americas": [("New York", "America/New_York"), ("San Francisco", "America/Los_Angeles")],
+}
+FIRST_NAMES = [
+    "Ava", "Ben", "Chloe", "Dev", "Elena", "Finn", "Grace", "Hugo", "Isla", "Jonah", "Kira", "Leo",
+    "Maya", "Noah", "Olivia", "Priya", "Quinn", "Ravi", "Sofia", "Theo", "Uma", "Victor", "Wen", "Yara",
+]  # fmt: skip
+LAST_NAMES = ["Adams", "Brooks", "Costa", "Diaz", "Evans", "Fischer", "Garcia", "Hughes"]
+MANAGERS = [("Morgan", "Reid"), ("Sam", "Okafor"), ("Alex", "Kim"), ("Jordan", "Blake")]
+
+
+@dataclass
+class DemoOrg:
+    org: Team
+    teams: list[Team] = field(default_factory=list)
+    reps: list[User] = field(default_factory=list)
+    managers: list[User] = field(default_factory=list)
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _user(username, first, last, tz, *, staff=False):
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com", "timezone": tz},
+    )
+    if created:
+        user.is_staff = user.is_superuser = staff
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
+
+def _team(name, parent, slug):
+    team, _ = Team.objects.get_or_create(slug=slug, defaults={"name": name, "parent": parent})
+    return team
+
+
+def _member(user, team, role, capacity, since):
+    Membership.objects.get_or_create(
+        user=user,
+        team=team,
+        active_to=None,
+        defaults={"role": role, "capacity": capacity, "active_from": since},
+    )
+
+
+def seed_org(*, progress=lambda it, **kw: it) -> DemoOrg:
+    since = timezone.localdate() - datetime.timedelta(days=200)
+    org = _team("Acme Sales", None, "acme")
+    demo = DemoOrg(org=org)
+    admin = _user("admin", "Ada", "Admin", "UTC", staff=True)
+    demo.logins.append(("admin", admin.username))
+    Holiday.objects.get_or_create(team=org, date=datetime.date(timezone.localdate().year, 12, 25),
+                                  defaults={"name": "Christmas Day"})  # fmt: skip
+    rep_no = 0
+    team_specs = [(region, city, tz) for region, cities in REGIONS.items() for city, tz in cities]
+    for index, (region_name, city, tz) in enumerate(progress(team_specs, desc="teams", leave=False)):
+        region = _team(region_name, org, region_name.lower())
+        team = _team(f"{city} Sales", region, city.lower().replace(" ", "-"))
+        demo.teams.append(team)
+        first, last = MANAGERS[index]
+        manager = _user(f"manager{index + 1}", first, last, tz)
+        _member(manager, team, Membership.Role.MANAGER, Decimal("1.00"), since)
+        demo.managers.append(manager)
+        for _ in range(6):
+            first, last = FIRST_NAMES[rep_no], LAST_NAMES[rep_no % len(LAST_NAMES)]
+            rep = _user(f"rep{rep_no + 1}", first, last, tz)
+            capacity = Decimal("0.50") if rep_no % 6 == 5 else Decimal("1.00")  # one part-timer per team
+            _member(rep, team, Membership.Role.REP, capacity, since)
+            demo.reps.append(rep)
+            rep_no += 1
+    demo.logins += [("manager", demo.managers[0].username), ("rep", demo.reps[0].username)]
+    return demo

@@ -1,0 +1,82 @@
+"""Shared fixtures: the named personas, and the rule that service-backed tests never silently skip in CI."""
+
+import os
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+
+from teams.models import Membership
+
+from .factories import MembershipFactory, TeamFactory, UserFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _service_missing(marker_name):
+    """Why a service-backed test cannot run here, or None when it can."""
+    if marker_name == "postgres" and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return "needs PostgreSQL: set DATABASE_URL=postgres://..."
+    if marker_name == "redis" and not settings.CELERY_BROKER_URL.startswith("redis://"):
+        return "needs Redis: set CELERY_BROKER_URL=redis://..."
+    if marker_name == "e2e" and not os.path.exists("/usr/bin/chromium"):
+        return "needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+    return None
+
+
+def pytest_runtest_setup(item):
+    for name in ("postgres", "redis", "e2e"):
+        if item.get_closest_marker(name):
+            reason = _service_missing(name)
+            if reason and REQUIRE_SERVICES:
+                pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+            if reason:
+                pytest.skip(reason)
+
+
+@pytest.fixture
+def team_a(db):
+    return TeamFactory(name="Team A", slug="team-a")
+
+
+@pytest.fixture
+def team_b(db):
+    return TeamFactory(name="Team B", slug="team-b")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="ada_admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def manager_a(team_a):
+    return MembershipFactory(user=UserFactory(username="mia_manager_a"), team=team_a, role=Membership.Role.MANAGER).user
+
+
+@pytest.fixture
+def rep_a(team_a):
+    return MembershipFactory(user=UserFactory(username="ray_rep_a"), team=team_a).user
+
+
+@pytest.fixture
+def manager_b(team_b):
+    return MembershipFactory(user=UserFactory(username="max_manager_b"), team=team_b, role=Membership.Role.MANAGER).user
+
+
+@pytest.fixture
+def rep_b(team_b):
+    return MembershipFactory(user=UserFactory(username="rita_rep_b"), team=team_b).user
+
+
+@pytest.fixture
+def personas(admin_user, manager_a, rep_a, manager_b, rep_b, team_a, team_b):
+    return SimpleNamespace(
+        admin=admin_user,
+        manager_a=manager_a,
+        rep_a=rep_a,
+        manager_b=manager_b,
+        rep_b=rep_b,
+        team_a=team_a,
+        team_b=team_b,
+    )
