@@ -1,0 +1,263 @@
+"""KPIs, hard goals, micro goals, their revision history and the progress ledger.
+
+ProgressEntry is the only source of truth; the "derived" fields on Goal and MicroGoal are a cache that
+`progress_recompute` can rebuild at any time from the entries (see goals/services/progress.py).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from teams.models import Team
+
+# Every measured value: up to 14 digits before the point, 4 after. Never float.
+VALUE = {"max_digits": 18, "decimal_places": 4}
+
+
+class Kpi(models.Model):
+    class Unit(models.TextChoices):
+        COUNT = "count", "Count"
+        CURRENCY = "currency", "Currency"
+        PERCENT = "percent", "Percent"
+        HOURS = "hours", "Hours"
+
+    class Aggregation(models.TextChoices):
+        SUM = "sum", "Sum of entries"
+        LAST = "last", "Latest entry"
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", "Higher is better"
+        LOWER = "lower", "Lower is better"
+
+    name = models.CharField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    unit = models.CharField(max_length=16, choices=Unit.choices, default=Unit.COUNT)
+    currency_code = models.CharField(max_length=3, blank=True, help_text="ISO code when the unit is currency.")
+    decimal_places = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(4)])
+    aggregation = models.CharField(max_length=8, choices=Aggregation.choices, default=Aggregation.SUM)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.HIGHER)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(decimal_places__lte=4), name="kpi_decimal_places_max_4"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def quantum(self) -> Decimal:
+        """The smallest step of this KPI's values, e.g. 0.01 for two decimals."""
+        return Decimal(1).scaleb(-self.decimal_places)
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == self.Direction.HIGHER
+
+
+class Health(models.TextChoices):
+    ACHIEVED = "achieved", "Achieved"
+    ON_TRACK = "on_track", "On track"
+    AT_RISK = "at_risk", "At risk"
+    OFF_TRACK = "off_track", "Off track"
+
+
+class ProgressFields(models.Model):
+    """What the progress engine derives; identical on goals and micro goals so one recompute serves both."""
+
+    current_value = models.DecimalField(**VALUE, default=Decimal(0))
+    expected_value = models.DecimalField(**VALUE, default=Decimal(0))
+    forecast_value = models.DecimalField(**VALUE, default=Decimal(0))
+    health = models.CharField(max_length=16, choices=Health.choices, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Goal(ProgressFields):
+    """A hard goal: a SMART target on a KPI for one user or one team."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        ACHIEVED = "achieved", "Achieved"
+        MISSED = "missed", "Missed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Achievability(models.TextChoices):
+        ACHIEVABLE = "achievable", "Achievable"
+        STRETCH = "stretch", "Stretch"
+        UNREALISTIC = "unrealistic", "Unrealistic"
+        NO_HISTORY = "no_history", "No history"
+
+    title = models.CharField(max_length=140)  # Specific
+    description = models.TextField(blank=True)
+    kpi = models.ForeignKey(Kpi, on_delete=models.PROTECT, related_name="goals")  # Measurable
+    target_value = models.DecimalField(**VALUE)
+    baseline_value = models.DecimalField(**VALUE, default=Decimal(0))
+    # Achievable: the verdict and both daily rates it was based on, as shown to the manager.
+    achievability = models.CharField(max_length=16, choices=Achievability.choices, blank=True)
+    required_daily_rate = models.DecimalField(**VALUE, null=True, blank=True)
+    historical_daily_rate = models.DecimalField(**VALUE, null=True, blank=True)
+    parent = models.ForeignKey(  # Relevant: aligned upward
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    rationale = models.TextField(blank=True)
+    start_date = models.DateField()  # Time-bound
+    due_date = models.DateField()
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="goals"
+    )
+    owner_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="goals")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_date", "title"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start_date__lte=F("due_date")), name="goal_start_not_after_due"),
+            models.CheckConstraint(
+                condition=(Q(owner_user__isnull=False) & Q(owner_team__isnull=True))
+                | (Q(owner_user__isnull=True) & Q(owner_team__isnull=False)),
+                name="goal_exactly_one_owner",
+            ),
+            models.CheckConstraint(condition=~Q(target_value=F("baseline_value")), name="goal_target_differs"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_date"]),
+            models.Index(fields=["owner_user", "status"]),
+            models.Index(fields=["owner_team", "status"]),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def owner(self):
+        return self.owner_user or self.owner_team
+
+
+class MicroGoal(ProgressFields):
+    """A small target over a short window (a day to a few weeks), broken out of a hard goal for one assignee."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ACHIEVED = "achieved", "Achieved"
+        MISSED = "missed", "Missed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="micro_goals")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="micro_goals")
+    kpi = models.ForeignKey(Kpi, on_delete=models.PROTECT, related_name="micro_goals")  # goal's KPI or a leading one
+    target_value = models.DecimalField(**VALUE)
+    start_date = models.DateField()
+    due_date = models.DateField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start_date", "assignee_id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start_date__lte=F("due_date")), name="micro_start_not_after_due"),
+            models.CheckConstraint(condition=Q(target_value__gte=0), name="micro_target_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_date"]),
+            models.Index(fields=["goal", "start_date"]),
+        ]
+
+    def __str__(self):
+        return f"{self.goal}: {self.assignee} {self.start_date}–{self.due_date}"
+
+
+class GoalRevision(models.Model):
+    """One change of a goal's target, dates, owner or plan: who, when, why, old → new."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Edited"
+        REPLANNED = "replanned", "Re-planned"
+        ADJUSTED = "adjusted", "Adjustment approved"
+        CANCELLED = "cancelled", "Cancelled"
+        CLOSED = "closed", "Closed"
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="revisions")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(blank=True)
+    # {"field": [old, new], ...} with values as strings (dates ISO, decimals exact, owners "user:<id>"/"team:<id>").
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["goal", "changed_at"])]
+
+    def __str__(self):
+        return f"{self.goal} {self.kind} {self.changed_at:%Y-%m-%d}"
+
+
+class ProgressEntry(models.Model):
+    """One logged value of a KPI by a user on a date (their local date). Never hard-deleted: voided instead."""
+
+    class Source(models.TextChoices):
+        WEB = "web", "Web"
+        API = "api", "API"
+        IMPORT = "import", "Import"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="progress_entries")
+    kpi = models.ForeignKey(Kpi, on_delete=models.PROTECT, related_name="entries")
+    date = models.DateField()
+    value = models.DecimalField(**VALUE)
+    note = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
+    # A CRM deal id, an import row id, or the web form's one-time token: the same key counts once.
+    external_id = models.CharField(max_length=200, null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    void_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-date", "-created_at"]
+        verbose_name_plural = "progress entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="entry_unique_external_id_per_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True) | ~Q(void_reason=""), name="entry_void_needs_reason"
+            ),
+        ]
+        indexes = [
+            # "entries of these users for this KPI in this window": the recompute's only query shape.
+            models.Index(
+                fields=["kpi", "user", "date"], name="entry_kpi_user_date", condition=Q(voided_at__isnull=True)
+            ),
+            models.Index(fields=["user", "date"]),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.kpi} {self.date}: {self.value}"
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
