@@ -5,3 +5,7 @@ Split by subject so each file stays small:
 - breakdown.py  micro goals: generate (with preview), re-plan
 - progress.py   the ledger and the engine: record, update, void, recompute, close due goals
 """
+
+from .kpis import kpi_create, kpi_update
+
+__all__ = ["kpi_create", "kpi_update"]
