@@ -36,3 +36,15 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Membership.Role.REP
     capacity = Decimal("1.00")
     active_from = datetime.date(2020, 1, 1)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "notifications.Notification"
+
+    user = factory.SubFactory(UserFactory)
+    kind = "feedback_received"
+    key = factory.Sequence(lambda n: f"test:{n}")
+    title = factory.Sequence(lambda n: f"Notification {n}")
+    body = "Something happened."
+    url = "/"

@@ -1,0 +1,12 @@
+"""The unread badge in the navigation: counted lazily, so pages that don't show it pay no query."""
+
+from django.utils.functional import SimpleLazyObject
+
+from .selectors import unread_count
+
+
+def unread(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"unread_notifications": 0}
+    return {"unread_notifications": SimpleLazyObject(lambda: unread_count(user=user))}
