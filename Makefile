@@ -24,6 +24,7 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 run: export DEBUG ?= 1
 run: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py setup_schedule
 	$(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "  Pacer is starting on http://127.0.0.1:8000  (Ctrl-C stops web, worker and beat)"

@@ -163,6 +163,7 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": 3600,  # no countdown/ETA may exceed this (tests/config pins it)
         "socket_connect_timeout": 1,
+        "interval_start": 0,  # kombu waits 2 s before its first reconnect by default
         "socket_timeout": 5,
         "max_retries": 1,
     }

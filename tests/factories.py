@@ -48,3 +48,60 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Notification {n}")
     body = "Something happened."
     url = "/"
+
+
+class KpiFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "goals.Kpi"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"KPI {n}")
+    unit = "count"
+    decimal_places = 0
+    aggregation = "sum"
+    direction = "higher"
+
+
+class GoalFactory(factory.django.DjangoModelFactory):
+    """An active individual goal for a new user; pass owner_team=… for a team goal (owner_user is then None)."""
+
+    class Meta:
+        model = "goals.Goal"
+
+    title = factory.Sequence(lambda n: f"Goal {n}")
+    kpi = factory.SubFactory(KpiFactory)
+    target_value = Decimal("100")
+    baseline_value = Decimal("0")
+    start_date = datetime.date(2026, 3, 2)
+    due_date = datetime.date(2026, 3, 27)
+    owner_team = None
+    owner_user = factory.Maybe("owner_team", yes_declaration=None, no_declaration=factory.SubFactory(UserFactory))
+    status = "active"
+    created_by = factory.SubFactory(UserFactory)
+
+
+class MicroGoalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "goals.MicroGoal"
+
+    goal = factory.SubFactory(GoalFactory)
+    assignee = factory.SubFactory(UserFactory)
+    kpi = factory.SelfAttribute("goal.kpi")
+    target_value = Decimal("10")
+    start_date = factory.SelfAttribute("goal.start_date")
+    due_date = factory.SelfAttribute("goal.due_date")
+    status = "active"
+
+
+class ProgressEntryFactory(factory.django.DjangoModelFactory):
+    """A raw ledger row (no validation, no enqueue): for set-up. Tests of the rules go through progress_record."""
+
+    class Meta:
+        model = "goals.ProgressEntry"
+
+    user = factory.SubFactory(UserFactory)
+    kpi = factory.SubFactory(KpiFactory)
+    date = datetime.date(2026, 3, 2)
+    value = Decimal("1")
+    source = "web"
+    created_by = factory.SelfAttribute("user")

@@ -4,8 +4,40 @@ Split by subject so each file stays small:
 - goals.py      KPIs and hard goals: create, update (with revisions), cancel, achievability
 - breakdown.py  micro goals: generate (with preview), re-plan
 - progress.py   the ledger and the engine: record, update, void, recompute, close due goals
+- reminders.py  deadline and check-in reminders, the weekly manager digest: who is due, one notify() each
 """
 
+from .breakdown import PlanRow, goal_replan, micro_goals_generate
+from .goals import Achievability, achievability_assess, goal_activate, goal_cancel, goal_create, goal_update
 from .kpis import kpi_create, kpi_update
+from .progress import (
+    goals_close_due,
+    progress_recompute,
+    progress_record,
+    progress_update,
+    progress_void,
+)
+from .reminders import checkin_reminders_send, deadline_reminders_send, manager_digests_send, org_today
 
-__all__ = ["kpi_create", "kpi_update"]
+__all__ = [
+    "Achievability",
+    "PlanRow",
+    "achievability_assess",
+    "checkin_reminders_send",
+    "deadline_reminders_send",
+    "goal_activate",
+    "goal_cancel",
+    "goal_create",
+    "goal_replan",
+    "goal_update",
+    "goals_close_due",
+    "kpi_create",
+    "kpi_update",
+    "manager_digests_send",
+    "micro_goals_generate",
+    "org_today",
+    "progress_recompute",
+    "progress_record",
+    "progress_update",
+    "progress_void",
+]

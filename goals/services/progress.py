@@ -1,0 +1,550 @@
+"""The progress ledger (record, update, void) and the engine that derives every goal's numbers from it.
+
+ProgressEntry is the only source of truth. `progress_recompute` rebuilds the derived fields of goals
+and micro goals (current, expected, forecast, health, computed_at) from the entries alone, so running
+it twice, for some goals or for all, in batches of any size, always gives the same values.
+
+Decisions (the arithmetic itself lives in goals/pace.py, with the pace, forecast and health rules):
+
+- Which entries count for a goal: non-voided entries on the goal's KPI dated inside
+  [start_date, min(due_date, today)], logged by the owner user, or — for a team goal — by anyone who
+  was a *rep* of the owner team or one of its sub-teams on the entry's date (a rep who moved teams
+  counts for the team they were in that day; managers' own entries do not count for their team).
+  Capacity does not scale a rep's contribution: a half-time rep's deal is a whole deal (capacity only
+  weighs how a team target is split into micro goals).
+- Micro goals: the same with owner = assignee, the micro goal's KPI and window, and a baseline of 0.
+- current value, "sum" KPI: the sum of the counted entries. The baseline is where pace starts (normally
+  0) and is not added: entries are absolute amounts.
+- current value, "last" KPI: the value of the latest counted entry (latest date, then latest
+  created_at); for a team, the sum over its reps of each rep's latest value; the baseline while
+  nothing has been logged yet.
+- Pace, forecast and health use the owner team's working calendar; for an individual goal or a micro
+  goal, the calendar of the owner's current rep team, or Monday–Friday without holidays when they
+  have none. "today" defaults to the organisation's local date (settings.TIME_ZONE).
+- Only active goals and micro goals are recomputed: a closed goal keeps the numbers it closed with.
+"""
+
+import datetime
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import NamedTuple
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from goals import pace, tasks
+from goals.models import VALUE, Goal, GoalRevision, Health, Kpi, MicroGoal, ProgressEntry
+from teams.calendar import WorkingCalendar
+from teams.models import Membership, Team, User
+from teams.selectors import active_memberships, calendars_for_teams, team_ids_with_ancestors, user_ids_visible_to
+
+logger = logging.getLogger(__name__)
+
+# Goals per aggregate query. 1,000 rows of 7 parameters stay far below SQLite's 250,000-variable limit
+# and PostgreSQL's comfort zone, and a whole batch is written back by one UPDATE.
+BATCH_SIZE = 1000
+# The largest value a ProgressEntry can store (18 digits, 4 of them decimals).
+MAX_VALUE = Decimal(10) ** (VALUE["max_digits"] - VALUE["decimal_places"])
+STORAGE_QUANTUM = Decimal(1).scaleb(-VALUE["decimal_places"])
+DEFAULT_CALENDAR = WorkingCalendar()
+# FKs are instances passed in (the database enforces them) and (source, external_id) is deduplicated
+# explicitly, so full_clean skips the per-field existence and constraint queries.
+_NOT_CLEANED = ["user", "kpi", "created_by", "voided_by"]
+
+
+# --- the ledger ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def progress_record(
+    *,
+    user: User,
+    kpi: Kpi,
+    date: datetime.date,
+    value,
+    note: str = "",
+    source: str = ProgressEntry.Source.WEB,
+    external_id: str | None = None,
+    created_by: User,
+) -> ProgressEntry:
+    """Log `value` of `kpi` for `user` on `date` (the user's local date) and recompute what it touches.
+
+    Rules, each refused with a message that says what to fix:
+    - value: a Decimal, an int or a numeric string (never a float: floats are inexact), finite, not
+      negative (a mistake is corrected by editing or voiding the entry), with at most the KPI's
+      decimal places, below 10^14.
+    - date: any date up to the user's local today (history and backfills are normal); a later date is
+      refused.
+    - kpi: must be active (archived KPIs take no new progress).
+    - created_by: the user themself, a manager of a team the user belongs to (or of a team above it),
+      or an admin; anyone else gets PermissionDenied. The entry is the user's either way.
+    - dedupe: with an external_id, a second call with the same (source, external_id) returns the
+      first entry unchanged and counts nothing twice — also when two calls race (the database's unique
+      constraint decides, the loser re-reads the winner's row). Reusing an id for a different user or
+      KPI is refused.
+
+    After the transaction commits, a recompute of exactly the goals and micro goals the entry touches
+    is enqueued (see `_touched`).
+    """
+    _check_may_act(actor=created_by, user=user, verb="log")
+    if not kpi.is_active:
+        raise ValidationError({"kpi": f"The KPI “{kpi}” is archived: progress can no longer be logged on it."})
+    value = _clean_value(value, kpi)
+    date = _clean_date(date, user)
+    external_id = (external_id or "").strip() or None
+    entry = ProgressEntry(
+        user=user,
+        kpi=kpi,
+        date=date,
+        value=value,
+        note=note.strip(),
+        source=source,
+        external_id=external_id,
+        created_by=created_by,
+    )
+    entry.full_clean(exclude=_NOT_CLEANED, validate_unique=False, validate_constraints=False)
+    if external_id is None:
+        entry.save()
+    else:
+        existing = ProgressEntry.objects.filter(source=source, external_id=external_id).first()
+        if existing is not None:
+            return _same_entry(existing, entry)
+        try:
+            with transaction.atomic():  # a savepoint: a lost race must not abort the caller's transaction
+                entry.save()
+        except IntegrityError:
+            existing = ProgressEntry.objects.filter(source=source, external_id=external_id).first()
+            if existing is None:  # some other constraint failed: not a duplicate
+                raise
+            return _same_entry(existing, entry)
+    _enqueue_touched(user_id=user.pk, kpi_id=kpi.pk, dates=[date])
+    return entry
+
+
+@transaction.atomic
+def progress_update(
+    *, entry: ProgressEntry, value, note: str, date: datetime.date | None = None, updated_by: User
+) -> ProgressEntry:
+    """Correct an entry's value, note and (optionally) date, with the same value and date rules as
+    `progress_record`. Voided entries cannot be edited. Corrections stay possible after the KPI is
+    archived. Recomputes the goals touched by the old and the new date."""
+    entry = ProgressEntry.objects.select_for_update().select_related("kpi", "user").get(pk=entry.pk)
+    _check_may_act(actor=updated_by, user=entry.user, verb="edit")
+    if entry.is_voided:
+        raise ValidationError(
+            f"This entry was voided on {entry.voided_at:%d %b %Y} and cannot be edited; log a new entry instead."
+        )
+    old_date = entry.date
+    entry.value = _clean_value(value, entry.kpi)
+    entry.note = note.strip()
+    entry.date = old_date if date is None else _clean_date(date, entry.user)
+    entry.full_clean(exclude=_NOT_CLEANED, validate_unique=False, validate_constraints=False)
+    entry.save(update_fields=["value", "note", "date", "updated_at"])
+    _enqueue_touched(user_id=entry.user_id, kpi_id=entry.kpi_id, dates=[old_date, entry.date])
+    return entry
+
+
+@transaction.atomic
+def progress_void(*, entry: ProgressEntry, reason: str, voided_by: User) -> ProgressEntry:
+    """Void an entry: it stays in the ledger with who, when and why, and never counts again.
+
+    Entries are never deleted. A reason is required; voiding an entry twice is refused.
+    """
+    entry = ProgressEntry.objects.select_for_update().select_related("user").get(pk=entry.pk)
+    _check_may_act(actor=voided_by, user=entry.user, verb="void")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why this entry is voided (the reason is kept with it)."})
+    if len(reason) > ProgressEntry._meta.get_field("void_reason").max_length:
+        raise ValidationError({"reason": "Keep the reason under 500 characters."})
+    if entry.is_voided:
+        raise ValidationError(f"This entry was already voided on {entry.voided_at:%d %b %Y} by {entry.voided_by}.")
+    entry.voided_at, entry.voided_by, entry.void_reason = timezone.now(), voided_by, reason
+    entry.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
+    _enqueue_touched(user_id=entry.user_id, kpi_id=entry.kpi_id, dates=[entry.date])
+    return entry
+
+
+def _check_may_act(*, actor: User, user: User, verb: str) -> None:
+    """The user themself, an admin, or a manager of a team the user is in (one or two queries)."""
+    if actor.pk == user.pk or actor.is_staff:
+        return
+    if user.pk not in user_ids_visible_to(user=actor):
+        raise PermissionDenied(f"You can only {verb} progress for yourself or for members of the teams you manage.")
+
+
+def _clean_value(value, kpi: Kpi) -> Decimal:
+    if isinstance(value, float | bool):
+        raise ValidationError(
+            {"value": "Give the value as a Decimal or a string such as “12.50”, not a float (floats are inexact)."}
+        )
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationError({"value": f"“{value}” is not a number."}) from None
+    if not number.is_finite():
+        raise ValidationError({"value": "The value must be a finite number (not NaN or Infinity)."})
+    if number < 0:
+        raise ValidationError(
+            {"value": "The value cannot be negative: to correct a mistake, edit or void the entry instead."}
+        )
+    if number >= MAX_VALUE:
+        raise ValidationError({"value": f"The value must be below {MAX_VALUE:,}."})
+    if number != number.quantize(kpi.quantum):
+        allowed = "whole numbers only" if kpi.decimal_places == 0 else f"at most {kpi.decimal_places} decimals"
+        raise ValidationError({"value": f"{kpi} takes {allowed}; {number} has more."})
+    return number.quantize(kpi.quantum) + 0  # + 0 turns -0 into 0
+
+
+def _clean_date(day, user: User) -> datetime.date:
+    if not isinstance(day, datetime.date) or isinstance(day, datetime.datetime):
+        raise ValidationError({"date": "Give the date as a calendar date (YYYY-MM-DD), not a time."})
+    today = user.local_today()
+    if day > today:
+        raise ValidationError(
+            {
+                "date": f"{day:%d %b %Y} is in the future for {user} (today is {today:%d %b %Y} in "
+                f"{user.timezone}); progress can be logged for today or any earlier date."
+            }
+        )
+    return day
+
+
+def _same_entry(existing: ProgressEntry, attempted: ProgressEntry) -> ProgressEntry:
+    """The already-recorded entry for a repeated external id, if it is really the same fact."""
+    if existing.user_id != attempted.user_id or existing.kpi_id != attempted.kpi_id:
+        raise ValidationError(
+            {
+                "external_id": f"The {attempted.source} id “{attempted.external_id}” was already used for "
+                "another person's or another KPI's entry; send a new id."
+            }
+        )
+    return existing
+
+
+def _enqueue_touched(*, user_id: int, kpi_id: int, dates: Iterable[datetime.date]) -> None:
+    goal_ids, micro_goal_ids = _touched(user_id=user_id, kpi_id=kpi_id, dates=set(dates))
+    tasks.enqueue_recompute(goal_ids, micro_goal_ids)
+
+
+def _touched(*, user_id: int, kpi_id: int, dates: set[datetime.date]) -> tuple[list[int], list[int]]:
+    """Ids of the active goals and micro goals an entry of this user and KPI on these dates counts for.
+
+    Goals on the KPI whose window contains a date, owned by the user or by a team the user was a rep
+    of on a date, or any team above it; the user's micro goals on the KPI whose window contains a date.
+    Four queries whatever the number of goals or dates (rep teams, team tree, goals, micro goals).
+    With two dates (an edit that moves an entry) the result may include a goal that only one date
+    touches through the other date's team: a harmless extra recompute, never a missed one.
+    """
+    on_a_date, in_window = Q(pk__in=[]), Q(pk__in=[])
+    for day in dates:
+        on_a_date |= Q(active_from__lte=day) & (Q(active_to__isnull=True) | Q(active_to__gte=day))
+        in_window |= Q(start_date__lte=day, due_date__gte=day)
+    rep_teams = Membership.objects.filter(on_a_date, user_id=user_id, role=Membership.Role.REP)
+    teams = team_ids_with_ancestors(set(rep_teams.values_list("team_id", flat=True)))
+    goals = Goal.objects.filter(in_window, status=Goal.Status.ACTIVE, kpi_id=kpi_id).filter(
+        Q(owner_user_id=user_id) | Q(owner_team_id__in=teams)
+    )
+    micro_goals = MicroGoal.objects.filter(
+        in_window, status=MicroGoal.Status.ACTIVE, kpi_id=kpi_id, assignee_id=user_id
+    )
+    return list(goals.values_list("id", flat=True)), list(micro_goals.values_list("id", flat=True))
+
+
+# --- the engine -----------------------------------------------------------------------------------------
+
+
+class Recomputed(NamedTuple):
+    goals: int
+    micro_goals: int
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A goal or a micro goal, reduced to what the engine needs."""
+
+    id: int
+    kpi: Kpi
+    user_id: int | None
+    team_id: int | None
+    start: datetime.date
+    due: datetime.date
+    baseline: Decimal
+    target: Decimal
+
+
+def progress_recompute(
+    *,
+    goal_ids: Iterable[int] | None = None,
+    micro_goal_ids: Iterable[int] | None = None,
+    today: datetime.date | None = None,
+    batch_size: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> Recomputed:
+    """Recompute current, expected, forecast, health and computed_at from the entries.
+
+    With neither goal_ids nor micro_goal_ids: every active goal and micro goal. With either: exactly
+    those ids (the other one None means none); ids that are not active are skipped. `on_batch(n)` is
+    called after each batch of n (for progress bars). Returns how many of each were recomputed.
+
+    Set-based: per batch of `batch_size` goals (module BATCH_SIZE by default) a fixed number of
+    queries, however many entries there are: lock the batch's rows, read the owners' rep teams and
+    their calendars, ONE aggregate query for every goal of the batch, ONE UPDATE writing them all.
+    Each batch is its own transaction, so a full run never holds every goal's row lock at once; the
+    row lock makes a concurrent recompute of the same goals wait and then read the newer entries,
+    so a slower, older run can never overwrite a newer result.
+    """
+    today = today or timezone.localdate()
+    batch_size = batch_size or BATCH_SIZE
+    if goal_ids is None and micro_goal_ids is None:
+        goal_ids = Goal.objects.filter(status=Goal.Status.ACTIVE).values_list("id", flat=True)
+        micro_goal_ids = MicroGoal.objects.filter(status=MicroGoal.Status.ACTIVE).values_list("id", flat=True)
+    now = timezone.now()
+    done = {}
+    for model, ids in ((Goal, goal_ids), (MicroGoal, micro_goal_ids)):
+        ids = sorted(set(ids or ()))
+        done[model] = 0
+        for first in range(0, len(ids), batch_size):
+            batch = ids[first : first + batch_size]
+            with transaction.atomic():
+                done[model] += _recompute_batch(model, batch, today=today, now=now)
+            if on_batch:
+                on_batch(len(batch))
+    return Recomputed(goals=done[Goal], micro_goals=done[MicroGoal])
+
+
+def _recompute_batch(model, ids: list[int], *, today: datetime.date, now: datetime.datetime) -> int:
+    targets = _locked_targets(model, ids)
+    if not targets:
+        return 0
+    run_rate_days = settings.PACER["RUN_RATE_WORKING_DAYS"]
+    windows = [
+        pace.window(calendar, start=t.start, due=t.due, today=today, run_rate_days=run_rate_days)
+        for t, calendar in zip(targets, _calendars(targets, today=today), strict=True)
+    ]
+    sums = _aggregate(targets, windows, today=today)
+    rows = [
+        (t.id, *_progress(t, w, sums.get(row_no))) for row_no, (t, w) in enumerate(zip(targets, windows, strict=True))
+    ]
+    _write(model, rows, now=now)
+    return len(rows)
+
+
+def _locked_targets(model, ids: list[int]) -> list[_Target]:
+    # Locked in id order, so two runs over overlapping batches cannot deadlock.
+    rows = model.objects.select_for_update(of=("self",)).select_related("kpi").filter(id__in=ids).order_by("id")
+    if model is Goal:
+        return [
+            _Target(g.id, g.kpi, g.owner_user_id, g.owner_team_id, g.start_date, g.due_date, g.baseline_value, g.target_value)
+            for g in rows.filter(status=Goal.Status.ACTIVE)
+        ]  # fmt: skip
+    return [
+        _Target(m.id, m.kpi, m.assignee_id, None, m.start_date, m.due_date, Decimal(0), m.target_value)
+        for m in rows.filter(status=MicroGoal.Status.ACTIVE)
+    ]
+
+
+def _calendars(targets: list[_Target], *, today: datetime.date) -> list[WorkingCalendar]:
+    """Each target's working calendar: its owner team's, else its owner's current rep team's (4 queries)."""
+    users = {t.user_id for t in targets if t.team_id is None}
+    rep_team = dict(
+        active_memberships(today)
+        .filter(role=Membership.Role.REP, user_id__in=users)
+        .order_by("active_from")  # should history overlap, the latest membership wins
+        .values_list("user_id", "team_id")
+    )
+    team_ids = [t.team_id or rep_team.get(t.user_id) for t in targets]
+    calendars = calendars_for_teams(team_ids={t for t in team_ids if t}) if any(team_ids) else {}
+    return [calendars.get(team_id, DEFAULT_CALENDAR) for team_id in team_ids]
+
+
+# One row per target of the batch: (row_no, sum, sum of each owner's latest value, recent sum).
+# Portable SQL (SQLite >= 3.33 and PostgreSQL). The team tree is walked by a recursive CTE; a team goal
+# becomes its "stints": each rep membership in its tree, clipped to the goal's window, so every entry is
+# fetched through its own index (kpi, user, date) — never "every entry of the KPI, per team goal" — and
+# counts for the team the rep was in on the entry's date. Should one person's rep memberships in one
+# tree overlap (a backdated membership), an entry counts only in the first stint covering its date:
+# `covered_to` is the last day the earlier stints already cover.
+# Only "last" KPIs' entries are ranked (the window function sorts); sums need no order.
+_AGGREGATE_SQL = """
+WITH RECURSIVE
+scope (row_no, kpi_id, user_id, team_id, start_date, end_date, recent_from, is_level) AS (
+    VALUES {scope}
+),
+tree (row_no, team_id) AS (
+    SELECT row_no, team_id FROM scope WHERE team_id IS NOT NULL
+    UNION ALL
+    SELECT tree.row_no, child.id FROM {team} child JOIN tree ON child.parent_id = tree.team_id
+),
+stints AS (
+    SELECT s.row_no, s.kpi_id, m.user_id, s.recent_from, s.is_level, m.id AS membership_id,
+           CASE WHEN m.active_from > s.start_date THEN m.active_from ELSE s.start_date END AS from_date,
+           CASE WHEN m.active_to IS NULL OR m.active_to > s.end_date THEN s.end_date ELSE m.active_to END AS to_date
+    FROM scope s JOIN tree ON tree.row_no = s.row_no JOIN {membership} m ON m.team_id = tree.team_id
+    WHERE m.role = %s AND m.active_from <= s.end_date AND (m.active_to IS NULL OR m.active_to >= s.start_date)
+),
+team_reps AS (
+    SELECT stints.*,
+           MAX(to_date) OVER (
+               PARTITION BY row_no, user_id ORDER BY from_date, membership_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ) AS covered_to
+    FROM stints
+),
+counted AS (
+    SELECT s.row_no, s.is_level, e.user_id, e.date AS day, e.created_at, e.id, e.value AS amount, s.recent_from
+    FROM scope s JOIN {entry} e ON e.kpi_id = s.kpi_id AND e.user_id = s.user_id
+    WHERE e.voided_at IS NULL AND e.date >= s.start_date AND e.date <= s.end_date
+    UNION ALL
+    SELECT r.row_no, r.is_level, e.user_id, e.date AS day, e.created_at, e.id, e.value AS amount, r.recent_from
+    FROM team_reps r JOIN {entry} e ON e.kpi_id = r.kpi_id AND e.user_id = r.user_id
+    WHERE e.voided_at IS NULL AND e.date >= r.from_date AND e.date <= r.to_date
+      AND (r.covered_to IS NULL OR e.date > r.covered_to)
+),
+totals AS (
+    SELECT row_no, SUM(amount) AS total, SUM(CASE WHEN day >= recent_from THEN amount ELSE 0 END) AS recent
+    FROM counted
+    GROUP BY row_no
+),
+ranked AS (
+    SELECT row_no, amount,
+           ROW_NUMBER() OVER (PARTITION BY row_no, user_id ORDER BY day DESC, created_at DESC, id DESC) AS recency
+    FROM counted
+    WHERE is_level = 1
+),
+latest AS (
+    SELECT row_no, SUM(amount) AS latest FROM ranked WHERE recency = 1 GROUP BY row_no
+)
+SELECT totals.row_no, totals.total, latest.latest, totals.recent
+FROM totals LEFT JOIN latest ON latest.row_no = totals.row_no
+"""
+
+
+def _aggregate(
+    targets: list[_Target], windows: list[pace.Window], *, today: datetime.date
+) -> dict[int, tuple[Decimal, Decimal | None, Decimal]]:
+    """{row_no: (sum, sum of latest per owner or None, recent sum)} for the targets with counted entries.
+
+    ONE query for the whole batch.
+    """
+    ops, params = connection.ops, []
+    for row_no, (t, w) in enumerate(zip(targets, windows, strict=True)):
+        dates = (t.start, min(t.due, today), w.recent_from)
+        is_level = int(t.kpi.aggregation == Kpi.Aggregation.LAST)
+        params += [row_no, t.kpi.id, t.user_id, t.team_id, *(ops.adapt_datefield_value(d) for d in dates), is_level]
+    # Casts, because PostgreSQL would type a column of only NULLs as text.
+    scope = ", ".join(["(%s, %s, CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s, %s, %s, %s)"] * len(targets))
+    sql = _AGGREGATE_SQL.format(
+        scope=scope,
+        team=ops.quote_name(Team._meta.db_table),
+        entry=ops.quote_name(ProgressEntry._meta.db_table),
+        membership=ops.quote_name(Membership._meta.db_table),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, Membership.Role.REP.value])
+        return {row[0]: tuple(_decimal(x) for x in row[1:]) for row in cursor.fetchall()}
+
+
+def _decimal(number) -> Decimal | None:
+    """A SUM as a Decimal. PostgreSQL returns exact numerics; SQLite sums its numeric columns as floats,
+    which are exact to 4 decimals for any realistic total (the same precision Django's own Sum has)."""
+    if number is None or isinstance(number, Decimal):
+        return number
+    return Decimal(str(number)).quantize(STORAGE_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def _progress(target: _Target, w: pace.Window, sums) -> tuple[Decimal, Decimal, Decimal, str]:
+    """(current, expected, forecast, health) of one target from its window and its aggregate row."""
+    kpi, quantum = target.kpi, target.kpi.quantum
+    # Nothing counted yet: a flow stands at 0, a level at its baseline.
+    total, latest, recent = sums or (Decimal(0), target.baseline, Decimal(0))
+    is_level = kpi.aggregation == Kpi.Aggregation.LAST
+    current = latest if is_level else total
+    expected = pace.expected_value(
+        baseline=target.baseline, target=target.target, elapsed=w.elapsed, total=w.total, quantum=quantum
+    )
+    forecast = pace.forecast_value(
+        current=current, recent_total=recent, recent_days=w.recent_days, left=w.left, is_level=is_level, quantum=quantum
+    )
+    owed_before_today = pace.expected_value(
+        baseline=target.baseline, target=target.target, elapsed=w.completed, total=w.total, quantum=quantum
+    )
+    health = pace.health(
+        current=current,
+        expected=owed_before_today,
+        forecast=forecast,
+        baseline=target.baseline,
+        target=target.target,
+        higher_is_better=kpi.higher_is_better,
+        on_track_ratio=Decimal(str(settings.PACER["HEALTH_ON_TRACK_RATIO"])),
+        at_risk_ratio=Decimal(str(settings.PACER["HEALTH_AT_RISK_FORECAST_RATIO"])),
+    )
+    return current, expected, forecast, health
+
+
+_UPDATE_SQL = """
+UPDATE {table}
+SET current_value = v.column2, expected_value = v.column3, forecast_value = v.column4,
+    health = v.column5, computed_at = %s
+FROM (VALUES {rows}) AS v
+WHERE {table}.id = v.column1
+"""
+
+
+def _write(model, rows: list[tuple], *, now: datetime.datetime) -> None:
+    """Write a whole batch with ONE statement (bulk_update would split it into many on SQLite)."""
+    ops, params = connection.ops, [connection.ops.adapt_datetimefield_value(now)]
+    for goal_id, current, expected, forecast, health in rows:
+        params += [goal_id, *(ops.adapt_decimalfield_value(x, **VALUE) for x in (current, expected, forecast)), health]
+    sql = _UPDATE_SQL.format(
+        table=ops.quote_name(model._meta.db_table), rows=", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+# --- closing ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def goals_close_due(*, today: datetime.date) -> list[int]:
+    """Close every active goal and micro goal whose due date is before `today`: achieved when a fresh
+    recompute finds the target reached, missed otherwise. Goals get closed_at and a `closed` revision.
+
+    Safe to run twice or concurrently: the due rows are locked (a concurrent run skips them), and the
+    status change is conditional on the row still being active, so nothing is closed twice. Returns the
+    ids of the goals this run closed.
+    """
+    due = Goal.objects.select_for_update(skip_locked=True).filter(status=Goal.Status.ACTIVE, due_date__lt=today)
+    due_micro = MicroGoal.objects.select_for_update(skip_locked=True).filter(
+        status=MicroGoal.Status.ACTIVE, due_date__lt=today
+    )
+    goal_ids = list(due.order_by("id").values_list("id", flat=True))
+    micro_goal_ids = list(due_micro.order_by("id").values_list("id", flat=True))
+    progress_recompute(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids, today=today)
+    now = timezone.now()
+    _close(Goal.objects.filter(id__in=goal_ids, status=Goal.Status.ACTIVE), Goal.Status, closed_at=now)
+    _close(MicroGoal.objects.filter(id__in=micro_goal_ids, status=MicroGoal.Status.ACTIVE), MicroGoal.Status)
+    closed = list(Goal.objects.filter(id__in=goal_ids, closed_at=now).order_by("id"))
+    GoalRevision.objects.bulk_create(
+        GoalRevision(
+            goal=goal,
+            kind=GoalRevision.Kind.CLOSED,
+            reason=f"Due date {goal.due_date:%d %b %Y} passed at {goal.current_value} of {goal.target_value}.",
+            changes={"status": [Goal.Status.ACTIVE.value, goal.status]},
+        )
+        for goal in closed
+    )
+    return [goal.id for goal in closed]
+
+
+def _close(active, status, **fields) -> None:
+    """Achieved or missed, from the health just recomputed. `active` only matches rows still active, so
+    the second update skips what the first closed and a repeated run closes nothing."""
+    active.filter(health=Health.ACHIEVED).update(status=status.ACHIEVED, **fields)
+    active.update(status=status.MISSED, **fields)

@@ -1,0 +1,84 @@
+"""Celery tasks of the goals app. Thin: each calls a service; the services decide.
+
+Every task is idempotent (a recompute rebuilds the same numbers from the entries), so acks_late with
+reject_on_worker_lost is safe: a task lost with its worker simply runs again.
+"""
+
+import logging
+
+from celery import shared_task
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+from goals import services
+
+logger = logging.getLogger(__name__)
+
+# What a publish raises when the broker is down or unreachable.
+BROKER_ERRORS = (OperationalError, ConnectionError, OSError, TimeoutError)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def recompute_goals(goal_ids, micro_goal_ids=()) -> dict:
+    """Recompute the goals and micro goals a changed entry touches (enqueued by the progress services)."""
+    return services.progress_recompute(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)._asdict()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def recompute_all() -> dict:
+    """Periodic safety net: recompute every active goal and micro goal (repairs any lost enqueue)."""
+    return services.progress_recompute()._asdict()
+
+
+def enqueue_recompute(goal_ids, micro_goal_ids=()) -> None:
+    """After the current transaction commits, recompute these goals in the background.
+
+    Nothing is sent when the transaction rolls back, or when there is nothing to recompute. A broker
+    that is down never fails the caller's request: the failure is logged and the periodic
+    recompute_all repairs the numbers later.
+    """
+    goal_ids, micro_goal_ids = sorted(set(goal_ids)), sorted(set(micro_goal_ids))
+    if not goal_ids and not micro_goal_ids:
+        return
+
+    def send():
+        try:
+            recompute_goals.delay(goal_ids, micro_goal_ids)
+        except BROKER_ERRORS:
+            logger.warning(
+                "Could not enqueue the recompute of goals %s and micro goals %s; the periodic recompute will catch up.",
+                goal_ids,
+                micro_goal_ids,
+                exc_info=True,
+            )
+
+    transaction.on_commit(send)
+
+
+# --- daily closing, reminders and the weekly digest (scheduled by config/schedule.py) -------------------
+# Idempotent like the rest: closing is a conditional update of rows still active; every reminder has a
+# deterministic key and notify() delivers one (user, key) once, so a rerun or a concurrent run is a no-op.
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def close_due_goals() -> int:
+    """Daily at 00:30 in the organisation's timezone: close the goals due before its local today."""
+    return len(services.goals_close_due(today=services.org_today()))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_deadline_reminders() -> int:
+    """Hourly: goals due in N days and not achieved, to their owners (off-track ones to managers too)."""
+    return services.deadline_reminders_send()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_checkin_reminders() -> int:
+    """Every 15 minutes: reps past their local reminder hour on a working day, with no entry today."""
+    return services.checkin_reminders_send()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_manager_digest() -> int:
+    """Hourly: the weekly digest to each manager whose local time is Monday 08:00 (or later that Monday)."""
+    return services.manager_digests_send()

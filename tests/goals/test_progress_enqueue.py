@@ -1,0 +1,157 @@
+"""A changed entry enqueues a recompute of exactly the goals it touches, after commit, and never fails
+the request when the broker is down. The tasks themselves are thin calls to the service."""
+
+import datetime
+import logging
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+from goals import services, tasks
+from goals.models import Goal
+from teams import services as team_services
+from tests.factories import GoalFactory, KpiFactory, MembershipFactory, MicroGoalFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+DAY = datetime.date(2026, 3, 10)
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """What recompute_goals.delay was called with, instead of publishing to the broker."""
+    calls = []
+    monkeypatch.setattr(tasks.recompute_goals, "delay", lambda *args: calls.append(args))
+    return calls
+
+
+@pytest.fixture
+def deals():
+    return KpiFactory(name="Deals")
+
+
+def record(user, kpi, day=DAY, **kwargs):
+    return services.progress_record(user=user, kpi=kpi, date=day, value="1", created_by=user, **kwargs)
+
+
+def test_recording_enqueues_exactly_the_touched_goals(
+    team_a, team_b, rep_a, rep_b, deals, sent, django_capture_on_commit_callbacks
+):
+    org = TeamFactory()
+    team_a.parent = org
+    team_a.save()
+    touched = [
+        GoalFactory(owner_user=rep_a, kpi=deals),
+        GoalFactory(owner_team=team_a, kpi=deals),
+        GoalFactory(owner_team=org, kpi=deals),  # the rep's team's parent
+    ]
+    micro = MicroGoalFactory(goal=touched[0], assignee=rep_a, start_date=DAY, due_date=DAY)
+    # Not touched: another team, another KPI, a window without the date, a closed goal, a sub-team of
+    # the rep's team, another rep's micro goal, a micro goal outside the date.
+    GoalFactory(owner_team=team_b, kpi=deals)
+    GoalFactory(owner_user=rep_a, kpi=KpiFactory())
+    GoalFactory(owner_user=rep_a, kpi=deals, start_date=datetime.date(2026, 3, 11))
+    GoalFactory(owner_user=rep_a, kpi=deals, status=Goal.Status.CANCELLED)
+    GoalFactory(owner_team=TeamFactory(parent=team_a), kpi=deals)
+    MicroGoalFactory(goal=touched[0], assignee=rep_b)
+    MicroGoalFactory(goal=touched[0], assignee=rep_a, start_date=datetime.date(2026, 3, 11))
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        record(rep_a, deals)
+    assert len(callbacks) == 1
+    assert sent == [(sorted(g.id for g in touched), [micro.id])]
+
+
+def test_entry_of_a_former_rep_enqueues_the_team_of_the_entry_date(
+    team_a, team_b, deals, sent, django_capture_on_commit_callbacks
+):
+    mover = MembershipFactory(team=team_a, active_from=datetime.date(2026, 1, 1))
+    team_services.member_remove(membership=mover, active_to=datetime.date(2026, 3, 15))
+    MembershipFactory(user=mover.user, team=team_b, active_from=datetime.date(2026, 3, 16))
+    goal_a = GoalFactory(owner_team=team_a, kpi=deals)
+    GoalFactory(owner_team=team_b, kpi=deals)
+    with django_capture_on_commit_callbacks(execute=True):
+        record(mover.user, deals, DAY)
+    assert sent == [([goal_a.id], [])]
+
+
+def test_moving_an_entry_enqueues_the_goals_of_the_old_and_the_new_date(
+    rep_a, deals, sent, django_capture_on_commit_callbacks
+):
+    march = GoalFactory(owner_user=rep_a, kpi=deals)
+    april = GoalFactory(
+        owner_user=rep_a, kpi=deals, start_date=datetime.date(2026, 4, 1), due_date=datetime.date(2026, 4, 30)
+    )
+    entry = record(rep_a, deals)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.progress_update(entry=entry, value="2", note="", date=datetime.date(2026, 4, 2), updated_by=rep_a)
+    assert sent[-1] == (sorted([march.id, april.id]), [])
+
+
+def test_voiding_enqueues_the_goals_the_entry_counted_for(rep_a, deals, sent, django_capture_on_commit_callbacks):
+    goal = GoalFactory(owner_user=rep_a, kpi=deals)
+    entry = record(rep_a, deals)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.progress_void(entry=entry, reason="Duplicate", voided_by=rep_a)
+    assert sent[-1] == ([goal.id], [])
+
+
+def test_an_entry_that_touches_no_goal_enqueues_nothing(rep_a, deals, sent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        record(rep_a, deals)
+    assert callbacks == [] and sent == []
+
+
+def test_a_rolled_back_transaction_enqueues_nothing(rep_a, deals, sent, django_capture_on_commit_callbacks):
+    GoalFactory(owner_user=rep_a, kpi=deals)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        record(rep_a, deals)
+        transaction.set_rollback(True)  # e.g. the view failed after recording
+    assert callbacks == [] and sent == []
+
+
+def test_a_refused_entry_enqueues_nothing(rep_a, deals, sent, django_capture_on_commit_callbacks):
+    GoalFactory(owner_user=rep_a, kpi=deals)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Exception, match="negative"):
+        services.progress_record(user=rep_a, kpi=deals, date=DAY, value="-1", created_by=rep_a)
+    assert callbacks == [] and sent == []
+
+
+@pytest.mark.parametrize("error", [OperationalError("broker down"), ConnectionRefusedError(), TimeoutError()])
+def test_broker_down_still_records_and_logs_a_warning(
+    rep_a, deals, monkeypatch, caplog, django_capture_on_commit_callbacks, error
+):
+    GoalFactory(owner_user=rep_a, kpi=deals)
+
+    def unreachable(*args):
+        raise error
+
+    monkeypatch.setattr(tasks.recompute_goals, "delay", unreachable)
+    with caplog.at_level(logging.WARNING, logger="goals.tasks"), django_capture_on_commit_callbacks(execute=True):
+        entry = record(rep_a, deals)
+    assert entry.pk is not None and entry.value == D(1)
+    assert "periodic recompute will catch up" in caplog.text
+
+
+def test_recompute_goals_task_recomputes_the_given_goals(rep_a, deals):
+    goal = GoalFactory(owner_user=rep_a, kpi=deals)
+    untouched = GoalFactory(owner_user=rep_a, kpi=deals)
+    record(rep_a, deals)
+    assert tasks.recompute_goals.apply(args=([goal.id], [])).get() == {"goals": 1, "micro_goals": 0}
+    goal.refresh_from_db()
+    untouched.refresh_from_db()
+    assert (goal.current_value, untouched.computed_at) == (D(1), None)
+
+
+def test_recompute_all_task_recomputes_every_active_goal(rep_a, deals):
+    goal = GoalFactory(owner_user=rep_a, kpi=deals)
+    MicroGoalFactory(goal=goal, assignee=rep_a)
+    assert tasks.recompute_all.apply().get() == {"goals": 1, "micro_goals": 1}
+
+
+def test_recompute_tasks_survive_a_lost_worker():
+    for task in (tasks.recompute_goals, tasks.recompute_all):
+        assert task.acks_late and task.reject_on_worker_lost

@@ -1,0 +1,94 @@
+"""A real Celery worker on the Redis broker runs the jobs end to end; the outcome is read from the database."""
+
+import datetime
+import threading
+import time
+
+import pytest
+from celery import signals
+from celery.contrib.testing.worker import start_worker
+from django.core import mail
+
+from config.celery import app
+from config.schedule import DEFAULT_SCHEDULE
+from goals import services, tasks
+from goals.models import Goal, MicroGoal
+from notifications.models import Notification
+
+from .conftest import make_goal, make_kpi, make_micro_goal
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for(predicate, *, timeout=20, what="the worker"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture
+def worker():
+    """An in-process worker (solo pool, its own thread) consuming the test broker's default queue."""
+    assert not app.conf.task_always_eager
+    app.control.purge()  # nothing left over from an earlier run
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
+        yield running
+    app.control.purge()
+
+
+@pytest.fixture
+def finished_tasks():
+    """Names and states of the tasks the worker finishes, as it finishes them."""
+    finished, lock = [], threading.Lock()
+
+    def record(sender=None, state=None, **kwargs):
+        with lock:
+            finished.append((sender.name, state))
+
+    signals.task_postrun.connect(record, weak=False)
+    yield finished
+    signals.task_postrun.disconnect(record)
+
+
+def test_a_real_worker_recomputes_the_goals_an_entry_touches_after_it_commits(rep_a, worker):
+    kpi = make_kpi()
+    goal = make_goal(
+        owner_user=rep_a, kpi=kpi, start_date=datetime.date(2000, 1, 1), due_date=datetime.date(2099, 1, 1)
+    )
+    today = rep_a.local_today()
+    micro = make_micro_goal(assignee=rep_a, goal=goal, start=today, due=today)
+
+    services.progress_record(user=rep_a, kpi=kpi, date=today, value=5, created_by=rep_a)
+
+    wait_for(lambda: Goal.objects.get(id=goal.id).current_value == 5, what="the goal's recompute")
+    wait_for(lambda: MicroGoal.objects.get(id=micro.id).current_value == 5, what="the micro goal's recompute")
+    assert Goal.objects.get(id=goal.id).computed_at is not None
+
+
+def test_a_real_worker_sends_a_checkin_reminder_and_its_email(rep_a, team_a, worker):
+    team_a.working_weekdays = "1234567"  # whatever day the test runs on
+    team_a.save()
+    rep_a.reminder_hour = 0  # whatever the time of day
+    rep_a.save()
+    today = rep_a.local_today()
+    make_micro_goal(assignee=rep_a, start=today - datetime.timedelta(days=1), due=today + datetime.timedelta(days=1))
+
+    tasks.send_checkin_reminders.delay()
+
+    wait_for(lambda: Notification.objects.filter(user=rep_a).exists(), what="the check-in reminder")
+    wait_for(lambda: Notification.objects.get(user=rep_a).email_status == "sent", what="the reminder's email")
+    notification = Notification.objects.get(user=rep_a)
+    # The reminder's local date is the rep's today, unless midnight passed while the test ran.
+    assert notification.key in {f"checkin:{rep_a.id}:{day}" for day in (today, rep_a.local_today())}
+    assert [m.to for m in mail.outbox] == [[rep_a.email]]
+
+
+def test_every_scheduled_task_runs_on_a_real_worker(personas, worker, finished_tasks):
+    for entry in DEFAULT_SCHEDULE:
+        app.send_task(entry["task"])
+    names = {entry["task"] for entry in DEFAULT_SCHEDULE}
+    wait_for(lambda: {name for name, _ in finished_tasks} >= names, what="every scheduled task")
+    assert sorted(state for name, state in finished_tasks if name in names) == ["SUCCESS"] * len(names)
