@@ -1,0 +1,141 @@
+"""Burn-up chart series for a hard goal: per working day of its window, the actual cumulative value, the pace
+line and the target, with the holidays that fall inside the window marked between the working days around them.
+
+The numbers follow the progress engine (goals/services/progress.py) exactly, so the last actual point of an
+up-to-date goal equals its `current_value`:
+- counted entries: non-voided entries on the goal's KPI dated in [start, min(due, today)], of the owner user, or
+  for a team goal of anyone who was a *rep* of the team or one of its sub-teams on the entry's date;
+- actual on a working day = what those entries add up to by the end of that day (entries of a weekend or a
+  holiday count from the next working day); on a "last" KPI, the sum over people of each one's latest value
+  (the baseline while nothing has been logged); no actual value after today;
+- pace = `pace.expected_value` with that day as the last elapsed working day (so it reaches the target on the
+  due date); the calendar is the owner team's, or the owner's current rep team's, or Monday–Friday.
+
+Queries: constant whatever the number of reps or entries — a personal goal 4 (rep membership, team tree,
+weekdays, holidays) + 1 for the entries; a team goal 3 (team tree, weekdays, holidays) + 2 (rep memberships of
+the team tree over the window, entries).
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from goals import pace
+from goals.models import Goal, Kpi, ProgressEntry
+from teams.calendar import WorkingCalendar
+from teams.models import Membership
+from teams.selectors import calendars_for_teams, rep_membership, team_ids_with_descendants
+
+
+@dataclass(frozen=True)
+class BurnupDay:
+    date: datetime.date
+    actual: Decimal | None  # None after today
+    pace: Decimal
+
+
+@dataclass(frozen=True)
+class Burnup:
+    kpi: Kpi
+    target: Decimal
+    baseline: Decimal
+    days: list[BurnupDay]
+    holidays: list[datetime.date]  # holidays on working weekdays inside the window (not on the x-axis)
+    holiday_positions: list[float]  # where each holiday sits on the x-axis: between two working-day indexes
+
+    def chart_data(self) -> dict:
+        """What static/js/burnup.js draws (handed over with json_script). Floats are for drawing only."""
+        return {
+            "kpi": self.kpi.name,
+            "labels": [f"{d.date:%a} {d.date.day} {d.date:%b}" for d in self.days],
+            "actual": [None if d.actual is None else float(d.actual) for d in self.days],
+            "pace": [float(d.pace) for d in self.days],
+            "target": float(self.target),
+            "holidays": [
+                {"at": at, "label": f"Holiday {day.day} {day:%b}"}
+                for day, at in zip(self.holidays, self.holiday_positions, strict=True)
+            ],
+        }
+
+
+def goal_calendar(goal: Goal, *, today: datetime.date) -> WorkingCalendar:
+    """The calendar the engine uses for this goal (3 queries for a team, 4 for a person)."""
+    if goal.owner_team_id is not None:
+        return calendars_for_teams(team_ids=[goal.owner_team_id])[goal.owner_team_id]
+    membership = rep_membership(user=goal.owner_user_id, on=today)
+    if membership is None:
+        return WorkingCalendar()
+    return calendars_for_teams(team_ids=[membership.team_id])[membership.team_id]
+
+
+def goal_burnup(goal: Goal, *, today: datetime.date | None = None, calendar: WorkingCalendar | None = None) -> Burnup:
+    """The burn-up series of a goal (see the module docstring); `goal.kpi` should be loaded already."""
+    today = today or timezone.localdate()
+    calendar = calendar or goal_calendar(goal, today=today)
+    kpi, quantum = goal.kpi, goal.kpi.quantum
+    working_days = calendar.working_dates(goal.start_date, goal.due_date)
+    total = len(working_days)
+    daily = _daily_amounts(goal, end=min(goal.due_date, today))
+
+    days, running, latest = [], Decimal(0), {}
+    pending = sorted(daily)  # dates with entries, consumed as the working days pass
+    for elapsed, day in enumerate(working_days, start=1):
+        while pending and pending[0] <= day:
+            entry_day = pending.pop(0)
+            if kpi.aggregation == Kpi.Aggregation.SUM:
+                running += sum(daily[entry_day].values(), Decimal(0))
+            else:
+                latest.update(daily[entry_day])
+        if day > today:
+            actual = None
+        elif kpi.aggregation == Kpi.Aggregation.SUM:
+            actual = running
+        else:
+            actual = sum(latest.values(), Decimal(0)) if latest else goal.baseline_value
+        expected = pace.expected_value(
+            baseline=goal.baseline_value, target=goal.target_value, elapsed=elapsed, total=total, quantum=quantum
+        )
+        days.append(BurnupDay(day, None if actual is None else actual.quantize(quantum), expected))
+
+    holidays = sorted(
+        h for h in calendar.holidays if goal.start_date <= h <= goal.due_date and h.isoweekday() in calendar.weekdays
+    )
+    positions = [sum(1 for d in working_days if d < h) - 0.5 for h in holidays]
+    return Burnup(kpi, goal.target_value, goal.baseline_value, days, holidays, positions)
+
+
+def _daily_amounts(goal: Goal, *, end: datetime.date) -> dict[datetime.date, dict[int, Decimal]]:
+    """{date: {user id: amount}} of the counted entries: the day's sum per person on a "sum" KPI, the day's latest
+    value per person on a "last" KPI. One query for a personal goal, three for a team goal."""
+    entries = ProgressEntry.objects.filter(
+        kpi_id=goal.kpi_id, voided_at__isnull=True, date__gte=goal.start_date, date__lte=end
+    ).order_by()
+    spans = None
+    if goal.owner_user_id is not None:
+        entries = entries.filter(user_id=goal.owner_user_id)
+    else:
+        team_ids = team_ids_with_descendants([goal.owner_team_id])
+        spans = defaultdict(list)
+        for user_id, active_from, active_to in Membership.objects.filter(
+            Q(active_to__isnull=True) | Q(active_to__gte=goal.start_date),
+            team_id__in=team_ids,
+            role=Membership.Role.REP,
+            active_from__lte=end,
+        ).values_list("user_id", "active_from", "active_to"):
+            spans[user_id].append((active_from, active_to))
+        entries = entries.filter(user_id__in=list(spans))
+
+    daily: dict[datetime.date, dict[int, Decimal]] = defaultdict(dict)
+    if goal.kpi.aggregation == Kpi.Aggregation.SUM:
+        rows = entries.values("date", "user_id").annotate(amount=Sum("value")).values_list("date", "user_id", "amount")
+    else:  # latest of each day wins: ordered oldest first, later rows overwrite
+        rows = entries.order_by("date", "created_at", "id").values_list("date", "user_id", "value")
+    for day, user_id, amount in rows:
+        if spans is not None and not any(f <= day and (t is None or day <= t) for f, t in spans[user_id]):
+            continue  # not a rep of the team on that day: counts for wherever they were
+        daily[day][user_id] = Decimal(amount)
+    return daily

@@ -1,0 +1,254 @@
+"""The goal page, shared by everyone who may see a goal, and the manager's actions on it: edit, re-plan, cancel.
+
+Seeing: `goal_get_for_user` (404 alike for missing and not-yours). Acting: `goal_manageable_by` (403 for someone
+who may see the goal but not change it, e.g. a rep of the owner team). The services check it again.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from goals import charts, pace, services
+from goals.forms import GoalEditForm, ReasonForm
+from goals.models import Goal, GoalRevision, MicroGoal
+from goals.selectors import goal_get_for_user, goal_manageable_by
+from goals.templatetags.pacer import kpi_value
+from goals.views.manager import format_rate, verdict_display
+from teams.forms import add_service_errors
+from teams.models import Team, User
+
+LIVE = (Goal.Status.DRAFT, Goal.Status.ACTIVE)
+FIELD_LABELS = {
+    "target_value": "Target",
+    "baseline_value": "Baseline",
+    "start_date": "Start",
+    "due_date": "Due",
+    "owner": "Owner",
+    "status": "Status",
+    "future_total": "Still to plan",
+    "future_micro_goals": "Micro goals ahead",
+    "replanned_from": "Re-planned from",
+}
+
+
+@dataclass
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class PeriodSummary:
+    start: datetime.date
+    end: datetime.date
+    target: Decimal
+    current: Decimal
+    count: int
+    is_current: bool
+
+
+def _figures(goal: Goal, *, calendar, today) -> dict:
+    window = pace.window(
+        calendar,
+        start=goal.start_date,
+        due=goal.due_date,
+        today=today,
+        run_rate_days=settings.PACER["RUN_RATE_WORKING_DAYS"],
+    )
+    still_needed = None
+    if goal.status == Goal.Status.ACTIVE and window.left > 0:
+        remaining = goal.target_value - goal.current_value
+        if goal.kpi.higher_is_better:
+            remaining = max(remaining, Decimal(0))
+        still_needed = remaining / window.left
+    return {
+        "window": window,
+        "attainment": pace.attainment_percent(
+            current=goal.current_value, baseline=goal.baseline_value, target=goal.target_value
+        ),
+        "still_needed": still_needed,
+        "still_needed_display": format_rate(still_needed, goal.kpi),
+        "verdict": verdict_display(
+            verdict=goal.achievability,
+            required=goal.required_daily_rate,
+            historical=goal.historical_daily_rate,
+            kpi=goal.kpi,
+        ),
+    }
+
+
+def _micro_goal_views(goal: Goal, today) -> tuple[list[PeriodSummary], list[MicroGoal]]:
+    """The plan by period, and the micro goals of the current period (else the next one). One query."""
+    micro_goals = list(
+        goal.micro_goals.exclude(status=MicroGoal.Status.CANCELLED)
+        .select_related("assignee", "kpi")
+        .order_by("start_date", "assignee__first_name", "assignee__last_name", "assignee__username")
+    )
+    periods: dict[tuple, PeriodSummary] = {}
+    for micro in micro_goals:
+        key = (micro.start_date, micro.due_date)
+        summary = periods.get(key)
+        if summary is None:
+            summary = periods[key] = PeriodSummary(
+                micro.start_date, micro.due_date, Decimal(0), Decimal(0), 0, micro.start_date <= today <= micro.due_date
+            )
+        summary.target += micro.target_value
+        summary.current += micro.current_value
+        summary.count += 1
+        micro.attainment = pace.attainment_percent(
+            current=micro.current_value, baseline=Decimal(0), target=micro.target_value
+        )
+    ordered = sorted(periods.values(), key=lambda p: p.start)
+    focus = next((p for p in ordered if p.is_current), None) or next((p for p in ordered if p.start > today), None)
+    focus_rows = [m for m in micro_goals if focus and (m.start_date, m.due_date) == (focus.start, focus.end)]
+    return ordered, focus_rows
+
+
+def _timeline(goal: Goal) -> list[GoalRevision]:
+    """Revisions newest first, each with readable changes. Queries: 1, plus at most 2 to name changed owners."""
+    revisions = list(goal.revisions.select_related("changed_by"))
+    owner_ids = {"user": set(), "team": set()}
+    for revision in revisions:
+        for value in revision.changes.get("owner", []):
+            kind, _, pk = str(value).partition(":")
+            if kind in owner_ids and pk.isdigit():
+                owner_ids[kind].add(int(pk))
+    names = {}
+    if owner_ids["user"]:
+        names |= {f"user:{u.id}": str(u) for u in User.objects.filter(id__in=owner_ids["user"])}
+    if owner_ids["team"]:
+        names |= {f"team:{t.id}": t.name for t in Team.objects.filter(id__in=owner_ids["team"])}
+    for revision in revisions:
+        revision.readable = [
+            Change(
+                FIELD_LABELS.get(name, name.replace("_", " ").capitalize()),
+                *(_show(name, v, goal, names) for v in pair),
+            )
+            for name, pair in revision.changes.items()
+            if isinstance(pair, list | tuple) and len(pair) == 2
+        ]
+    return revisions
+
+
+def _show(name: str, value, goal: Goal, names: dict) -> str:
+    if value in ("", None):
+        return "—"
+    if name in ("target_value", "baseline_value", "future_total"):
+        return kpi_value(value, goal.kpi)
+    if name.endswith("_date") or name == "replanned_from":
+        try:
+            day = datetime.date.fromisoformat(value)
+            return f"{day.day} {day:%b %Y}"
+        except ValueError:
+            return str(value)
+    if name == "owner":
+        return names.get(value, value)
+    if name == "status":
+        return dict(Goal.Status.choices).get(value, value)
+    return str(value)
+
+
+def render_goal_page(request, goal: Goal, *, replan_form=None, cancel_form=None, status=200):
+    today = timezone.localdate()
+    calendar = charts.goal_calendar(goal, today=today)
+    burnup = charts.goal_burnup(goal, today=today, calendar=calendar)
+    periods, focus_rows = _micro_goal_views(goal, today)
+    can_manage = goal.status in LIVE and goal_manageable_by(user=request.user, goal=goal)
+    context = {
+        "goal": goal,
+        "today": today,
+        **_figures(goal, calendar=calendar, today=today),
+        "burnup": burnup,
+        "chart_data": burnup.chart_data() if burnup.days else None,
+        "periods": periods,
+        "focus_rows": focus_rows,
+        "revisions": _timeline(goal),
+        "can_manage": can_manage,
+        "replan_form": replan_form or ReasonForm(required=False, prefix="replan"),
+        "cancel_form": cancel_form or ReasonForm(prefix="cancel"),
+    }
+    return render(request, "goals/goal_detail.html", context, status=status)
+
+
+@login_required
+def goal_detail(request, goal_id):
+    """Queries: constant whatever the number of reps, micro goals and entries (see test_goal_page)."""
+    return render_goal_page(request, goal_get_for_user(user=request.user, id=goal_id))
+
+
+def _managed_goal(request, goal_id) -> Goal:
+    goal = goal_get_for_user(user=request.user, id=goal_id)  # 404 when not visible
+    if not goal_manageable_by(user=request.user, goal=goal):
+        raise PermissionDenied
+    return goal
+
+
+@login_required
+def goal_edit(request, goal_id):
+    goal = _managed_goal(request, goal_id)
+    if goal.status not in LIVE:
+        messages.error(request, f"This goal is {goal.get_status_display().lower()} and kept as history.")
+        return redirect("goal_detail", goal.id)
+    form = GoalEditForm(request.POST or None, user=request.user, goal=goal)
+    if request.method == "POST" and form.is_valid():
+        changes = form.service_kwargs()
+        old_target = goal.target_value
+        try:
+            goal = services.goal_update(
+                goal=goal, changed_by=request.user, reason=form.cleaned_data["reason"], **changes
+            )
+        except ValidationError as error:
+            goal.refresh_from_db()
+            add_service_errors(form, error, rename={"owner_user": "owner", "owner_team": "owner"})
+        except PermissionDenied as error:
+            form.add_error("owner", str(error))
+        else:
+            services.progress_recompute(goal_ids=[goal.id], micro_goal_ids=[])  # fresh figures on the goal page
+            messages.success(request, f"Goal “{goal.title}” saved.")
+            if goal.target_value != old_target and goal.micro_goals.filter(status=MicroGoal.Status.ACTIVE).exists():
+                messages.info(request, "The target changed: re-plan to spread it over the micro goals ahead.")
+            return redirect("goal_detail", goal.id)
+    return render(request, "goals/goal_edit.html", {"goal": goal, "form": form})
+
+
+@login_required
+@require_POST
+def goal_replan(request, goal_id):
+    goal = _managed_goal(request, goal_id)
+    form = ReasonForm(request.POST, required=False, prefix="replan")
+    if form.is_valid():
+        try:
+            rows = services.goal_replan(
+                goal=goal, as_of=timezone.localdate(), replanned_by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Re-planned: {len(rows)} micro goals from now on share what is left.")
+            return redirect("goal_detail", goal.id)
+    return render_goal_page(request, goal, replan_form=form)
+
+
+@login_required
+@require_POST
+def goal_cancel(request, goal_id):
+    goal = _managed_goal(request, goal_id)
+    form = ReasonForm(request.POST, prefix="cancel")
+    if form.is_valid():
+        try:
+            services.goal_cancel(goal=goal, cancelled_by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Goal “{goal.title}” cancelled. It stays in the history.")
+            return redirect("goal_detail", goal.id)
+    return render_goal_page(request, goal, cancel_form=form)

@@ -1,0 +1,443 @@
+"""The rep's pages: Today (log progress without a page reload), My goals, a goal's entry history, and the
+inline edit and void of today's entries.
+
+Whose page: the signed-in user's, or with `?rep=<id>` someone the viewer manages (a manager logging for a
+rep: the entry is the rep's, created_by the manager); any other id is a 404 (teams.selectors decides).
+Reads go through goals.selectors and teams.selectors, writes through goals.services. The recompute after
+a change is enqueued by the services; the items this page shows are also recomputed right away (a few
+set-based queries) so the bar the rep sees has already moved.
+
+With htmx the forms answer with fragments (`{% partialdef %}` blocks of the page templates); without
+JavaScript the same URLs work as plain pages (post, redirect, get).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_UP, Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q, Sum
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from goals import pace, selectors, services
+from goals.forms import EntryEditForm, EntryVoidForm, ProgressLogForm
+from goals.models import Goal, Kpi, MicroGoal, ProgressEntry
+from goals.templatetags.pacer import kpi_value
+from teams import selectors as team_selectors
+from teams.calendar import WorkingCalendar
+from teams.forms import add_service_errors
+from teams.models import Membership, User
+
+HISTORY_PAGE_SIZE = 25
+TODAY_ENTRIES_SHOWN = 50  # a CRM import may add hundreds in a day; Today lists the latest ones
+
+
+# --- whose page, and the arithmetic the bars show -------------------------------------------------------------
+
+
+def _subject(request) -> User:
+    """The person the page is about: the viewer, or `?rep=<id>` when the viewer may see them (else 404)."""
+    rep_id = request.GET.get("rep", "")
+    if not rep_id:
+        return request.user
+    if not rep_id.isdigit():
+        raise Http404("No such person.")
+    if int(rep_id) == request.user.pk:
+        return request.user
+    return team_selectors.user_get_for_user(user=request.user, id=int(rep_id))
+
+
+def _rep_query(viewer: User, subject: User) -> str:
+    return "" if subject.pk == viewer.pk else f"?rep={subject.pk}"
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """What a progress bar and its "left per day" line show for one goal or micro goal."""
+
+    percent: Decimal  # attainment: 0 at the baseline, 100 at the target (more when over-achieved)
+    pace_percent: Decimal  # where the pace marker sits on the same scale
+    remaining: Decimal | None  # still to do in the KPI's good direction; None for a budget (lower-is-better sum)
+    days_left: int  # working days left in the window, today included
+    per_day: Decimal | None  # remaining ÷ days_left, rounded up to the KPI's step (flows only, not levels)
+    state: str  # upcoming | open | done | over
+    left_today: Decimal | None = None  # today's share of what is left, minus what was logged today (Today only)
+
+
+def _pacing(
+    item: Goal | MicroGoal,
+    *,
+    baseline: Decimal,
+    calendar: WorkingCalendar,
+    today: datetime.date,
+    logged_today: Decimal | None = None,
+) -> Pacing:
+    """The figures of one bar. `logged_today` (what was logged today on the item's KPI) adds `left_today`:
+    today's even share of the rest of the window, less what today already brought."""
+    kpi = item.kpi
+    target, current = item.target_value, item.current_value
+    days_left = calendar.count(max(today, item.start_date), item.due_date)
+    flow = kpi.aggregation == Kpi.Aggregation.SUM
+    budget = flow and not kpi.higher_is_better
+    remaining = None if budget else max(Decimal(0), target - current if kpi.higher_is_better else current - target)
+    per_day = left_today = None
+    if flow and remaining and days_left:
+        per_day = (remaining / days_left).quantize(kpi.quantum, rounding=ROUND_UP)
+    works_today = item.start_date <= today <= item.due_date and calendar.is_working_day(today)
+    if flow and remaining is not None and logged_today is not None and works_today:
+        share = ((remaining + logged_today) / days_left).quantize(kpi.quantum, rounding=ROUND_UP)
+        left_today = max(Decimal(0), share - logged_today)
+    if remaining == 0:
+        state = "done"
+    elif today < item.start_date:
+        state = "upcoming"
+    elif today > item.due_date:
+        state = "over"
+    else:
+        state = "open"
+    return Pacing(
+        percent=pace.attainment_percent(current=current, baseline=baseline, target=target),
+        pace_percent=pace.attainment_percent(current=item.expected_value, baseline=baseline, target=target),
+        remaining=remaining,
+        days_left=days_left,
+        per_day=per_day,
+        state=state,
+        left_today=left_today,
+    )
+
+
+def _calendar_and_teams(subject: User, today: datetime.date) -> tuple[WorkingCalendar, set[int]]:
+    """The subject's working calendar (their rep team's; Mon–Fri without one) and the teams whose goals their
+    entries count for (their rep team and every team above it). Queries: 5 with a rep team, 1 without."""
+    membership = team_selectors.rep_membership(user=subject, on=today)
+    if membership is None:
+        return WorkingCalendar(), set()
+    calendar = team_selectors.calendar_for_team(team=membership.team)
+    return calendar, team_selectors.team_ids_with_ancestors([membership.team_id])
+
+
+# --- Today ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Card:
+    """One KPI on Today: this week's micro goals and the current goals on it, and the form to log it."""
+
+    kpi: Kpi
+    micro_goals: list[MicroGoal] = field(default_factory=list)
+    goals: list[Goal] = field(default_factory=list)
+    form: ProgressLogForm | None = None
+    flash: str = ""
+
+
+@dataclass
+class TodayData:
+    today: datetime.date
+    cards: list[Card]
+    entries: list[ProgressEntry]
+
+    def card(self, kpi_id) -> Card | None:
+        return next((card for card in self.cards if str(card.kpi.pk) == str(kpi_id)), None)
+
+    def kpis(self):
+        """The KPIs this person may log on now (a forged id is a form error)."""
+        return Kpi.objects.filter(id__in=[card.kpi.pk for card in self.cards], is_active=True)
+
+
+def _today_data(*, viewer: User, subject: User) -> TodayData:
+    """Everything Today shows, in a fixed number of queries (see the pinned test for the list)."""
+    today = subject.local_today()
+    calendar, team_ids = _calendar_and_teams(subject, today)
+    week_start = today - datetime.timedelta(days=today.weekday())
+    week_end = week_start + datetime.timedelta(days=6)
+    micro_goals = (
+        selectors.micro_goal_list_for_user(user=viewer)
+        .filter(assignee=subject, status=MicroGoal.Status.ACTIVE, start_date__lte=week_end, due_date__gte=week_start)
+        .order_by("start_date", "due_date", "id")
+    )
+    goals = (
+        selectors.goal_list_for_user(user=viewer)
+        .filter(Q(owner_user=subject) | Q(owner_team_id__in=team_ids))
+        .filter(status=Goal.Status.ACTIVE, start_date__lte=today, due_date__gte=today)
+        .order_by("due_date", "id")
+    )
+    entries = selectors.entry_list_for_user(user=viewer).filter(user=subject)
+    logged_today = dict(
+        entries.filter(date=today, voided_at__isnull=True)
+        .order_by()
+        .values_list("kpi_id")
+        .annotate(total=Sum("value"))
+        .values_list("kpi_id", "total")
+    )
+    cards: dict[int, Card] = {}
+    for micro_goal in micro_goals:
+        micro_goal.pacing = _pacing(
+            micro_goal,
+            baseline=Decimal(0),
+            calendar=calendar,
+            today=today,
+            logged_today=logged_today.get(micro_goal.kpi_id, Decimal(0)),
+        )
+        cards.setdefault(micro_goal.kpi_id, Card(kpi=micro_goal.kpi)).micro_goals.append(micro_goal)
+    for goal in goals:
+        goal.pacing = _pacing(goal, baseline=goal.baseline_value, calendar=calendar, today=today)
+        cards.setdefault(goal.kpi_id, Card(kpi=goal.kpi)).goals.append(goal)
+    sorted_cards = sorted(cards.values(), key=lambda c: c.kpi.name.casefold())
+    start_of_day = datetime.datetime.combine(today, datetime.time.min, tzinfo=subject.zone)
+    entries = (
+        entries.filter(Q(date=today) | Q(created_at__gte=start_of_day))
+        .select_related("voided_by")
+        .order_by("-created_at", "-id")[:TODAY_ENTRIES_SHOWN]
+    )
+    return TodayData(today=today, cards=sorted_cards, entries=list(entries))
+
+
+def _log_form(data: TodayData, card: Card, post=None) -> ProgressLogForm:
+    form = ProgressLogForm(
+        post, kpis=data.kpis(), today=data.today, initial={"kpi": card.kpi.pk}, auto_id=f"log-{card.kpi.pk}-%s"
+    )
+    unit = {Kpi.Unit.CURRENCY: card.kpi.currency_code, Kpi.Unit.PERCENT: "%", Kpi.Unit.HOURS: "hours"}
+    if unit.get(card.kpi.unit):
+        form.fields["value"].label = f"Value ({unit[card.kpi.unit]})"
+    return form
+
+
+def _today_context(*, viewer: User, subject: User, data: TodayData, **extra) -> dict:
+    for card in data.cards:
+        if card.form is None and card.kpi.is_active:  # an archived KPI takes no new progress: no form
+            card.form = _log_form(data, card)
+    return {
+        "subject": subject,
+        "today": data.today,
+        "cards": data.cards,
+        "entries": data.entries,
+        "rep_query": _rep_query(viewer, subject),
+        **extra,
+    }
+
+
+def _recompute_shown(data: TodayData, kpi_id: int) -> None:
+    """Fresh numbers for what the page shows on this KPI (the services' background recompute does the rest)."""
+    card = data.card(kpi_id)
+    if card is not None:
+        services.progress_recompute(
+            goal_ids=[goal.pk for goal in card.goals],
+            micro_goal_ids=[micro_goal.pk for micro_goal in card.micro_goals],
+            today=data.today,
+        )
+
+
+@login_required
+@require_GET
+def today(request):
+    subject = _subject(request)
+    data = _today_data(viewer=request.user, subject=subject)
+    return render(request, "goals/today.html", _today_context(viewer=request.user, subject=subject, data=data))
+
+
+@login_required
+@require_GET
+def today_entries(request):
+    """Today's entries list alone (what "Cancel" on an inline edit puts back)."""
+    subject = _subject(request)
+    if not request.htmx:
+        return redirect(reverse("today") + _rep_query(request.user, subject))
+    data = _today_data(viewer=request.user, subject=subject)
+    context = _today_context(viewer=request.user, subject=subject, data=data)
+    return render(request, "goals/today.html#entries", context)
+
+
+@login_required
+@require_POST
+def today_log(request):
+    """Record progress from a KPI card. With htmx: the card again (bar, pace marker, left today) and, out of
+    band, today's entries; a forged KPI id answers with an error above the cards."""
+    viewer, subject = request.user, _subject(request)
+    data = _today_data(viewer=viewer, subject=subject)
+    posted_kpi = request.POST.get("kpi", "")
+    card = data.card(posted_kpi)
+    form = ProgressLogForm(
+        request.POST,
+        kpis=data.kpis(),
+        today=data.today,
+        auto_id=f"log-{posted_kpi}-%s" if posted_kpi.isdigit() else "log-%s",
+    )
+    flash = ""
+    if form.is_valid():
+        kpi = form.cleaned_data["kpi"]
+        try:
+            entry = services.progress_record(
+                user=subject,
+                kpi=kpi,
+                date=form.cleaned_data["date"],
+                value=form.cleaned_data["value"],
+                note=form.cleaned_data["note"],
+                source=ProgressEntry.Source.WEB,
+                external_id=str(form.cleaned_data["token"]),
+                created_by=viewer,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            _recompute_shown(data, kpi.pk)
+            when = "today" if entry.date == data.today else date_format(entry.date, "D j M")
+            flash = f"Logged {kpi_value(entry.value, kpi)} {kpi.name} for {when}."
+            if not request.htmx:
+                messages.success(request, flash)
+                return redirect(reverse("today") + _rep_query(viewer, subject))
+            data = _today_data(viewer=viewer, subject=subject)
+            card = data.card(kpi.pk)
+    if card is None:  # a KPI this person has nothing on: nowhere to show the form but above the cards
+        context = _today_context(viewer=viewer, subject=subject, data=data, log_error_form=form)
+        if not request.htmx:
+            return render(request, "goals/today.html", context)
+        response = render(request, "goals/today.html#log_alert", context)
+        response["HX-Retarget"], response["HX-Reswap"] = "#log-alerts", "innerHTML"
+        return response
+    if form.errors:  # else the card gets a fresh form, with a new one-time token
+        card.form = form
+    card.flash = flash
+    context = _today_context(viewer=viewer, subject=subject, data=data, card=card, flash=flash)
+    if not request.htmx:
+        return render(request, "goals/today.html", context)
+    return render(request, "goals/today.html#log_response", context)
+
+
+# --- inline edit and void of an entry ---------------------------------------------------------------------------
+
+
+def _entry_form_view(request, entry_id: int, *, mode: str):
+    """Edit (mode "edit") or void (mode "void") one entry. GET with htmx: the inline form for its row; POST
+    with htmx: today's entries again (the row in its form while there are errors) and, out of band, the KPI's
+    card with fresh numbers. Without htmx, a page of its own."""
+    viewer = request.user
+    entry = selectors.entry_get_for_user(user=viewer, id=entry_id)
+    subject = entry.user
+    today = subject.local_today()
+    post = request.POST if request.method == "POST" else None
+    auto_id = f"entry-{entry.pk}-%s"
+    if mode == "edit":
+        form = EntryEditForm(post, entry=entry, today=today, auto_id=auto_id)
+    else:
+        form = EntryVoidForm(post, auto_id=auto_id)
+    if post is not None and form.is_valid():
+        try:
+            if mode == "edit":
+                services.progress_update(entry=entry, updated_by=viewer, **form.cleaned_data)
+                done = "Entry corrected."
+            else:
+                services.progress_void(entry=entry, reason=form.cleaned_data["reason"], voided_by=viewer)
+                done = "Entry voided; it no longer counts."
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            data = _today_data(viewer=viewer, subject=subject)
+            _recompute_shown(data, entry.kpi_id)
+            if not request.htmx:
+                messages.success(request, done)
+                return redirect(reverse("today") + _rep_query(viewer, subject))
+            data = _today_data(viewer=viewer, subject=subject)
+            context = _today_context(
+                viewer=viewer, subject=subject, data=data, card=data.card(entry.kpi_id), flash=done
+            )
+            return render(request, "goals/today.html#entries_response", context)
+    extra = {"entry": entry, "form": form, "mode": mode, "rep_query": _rep_query(viewer, subject), "today": today}
+    if not request.htmx:
+        return render(request, "goals/entry_edit.html", {**extra, "subject": subject})
+    if post is None:
+        form.fields["value" if mode == "edit" else "reason"].widget.attrs["autofocus"] = True
+        return render(request, f"goals/entry_edit.html#{mode}_row", {**extra, "inline": True})
+    data = _today_data(viewer=viewer, subject=subject)
+    row = {"editing": entry, "edit_form": form} if mode == "edit" else {"voiding": entry, "void_form": form}
+    context = _today_context(viewer=viewer, subject=subject, data=data, **row)
+    return render(request, "goals/today.html#entries", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_edit(request, entry_id):
+    return _entry_form_view(request, entry_id, mode="edit")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_void(request, entry_id):
+    return _entry_form_view(request, entry_id, mode="void")
+
+
+# --- My goals ---------------------------------------------------------------------------------------------------
+
+
+def _by_due_date(goal: Goal):
+    return (goal.due_date, goal.title.casefold(), goal.pk)
+
+
+@login_required
+@require_GET
+def my_goals(request):
+    """Every goal of the person or their teams (drafts aside): active ones first, due soonest first."""
+    viewer, subject = request.user, _subject(request)
+    today = subject.local_today()
+    own_calendar, team_ids = _calendar_and_teams(subject, today)
+    member_of = team_selectors.active_memberships(today).filter(user=subject).values_list("team_id", flat=True)
+    team_ids |= team_selectors.team_ids_with_ancestors(member_of)
+    goals = list(
+        selectors.goal_list_for_user(user=viewer)
+        .filter(Q(owner_user=subject) | Q(owner_team_id__in=team_ids))
+        .exclude(status=Goal.Status.DRAFT)
+    )
+    calendars = team_selectors.calendars_for_teams(team_ids={g.owner_team_id for g in goals if g.owner_team_id})
+    for goal in goals:
+        calendar = calendars[goal.owner_team_id] if goal.owner_team_id else own_calendar
+        goal.pacing = _pacing(goal, baseline=goal.baseline_value, calendar=calendar, today=today)
+    active = sorted((g for g in goals if g.status == Goal.Status.ACTIVE), key=_by_due_date)
+    closed = sorted((g for g in goals if g.status != Goal.Status.ACTIVE), key=_by_due_date)
+    context = {
+        "subject": subject,
+        "today": today,
+        "active_goals": active,
+        "closed_goals": closed[::-1],
+        "rep_query": _rep_query(viewer, subject),
+    }
+    return render(request, "goals/my_goals.html", context)
+
+
+# --- a goal's entry history -------------------------------------------------------------------------------------
+
+
+def _goal_entries(*, viewer: User, goal: Goal):
+    """The entries that count (or, voided, counted) for the goal, among those the viewer may see: its owner's
+    — for a team goal, anyone's who was a rep of the team or a sub-team on the entry's date — on its KPI,
+    dated inside its window; newest first. The same scope as the progress engine."""
+    entries = selectors.entry_list_for_user(user=viewer).filter(
+        kpi_id=goal.kpi_id, date__gte=goal.start_date, date__lte=goal.due_date
+    )
+    if goal.owner_user_id is not None:
+        entries = entries.filter(user_id=goal.owner_user_id)
+    else:
+        rep_that_day = Membership.objects.filter(
+            user_id=OuterRef("user_id"),
+            team_id__in=team_selectors.team_ids_with_descendants([goal.owner_team_id]),
+            role=Membership.Role.REP,
+            active_from__lte=OuterRef("date"),
+        ).filter(Q(active_to__isnull=True) | Q(active_to__gte=OuterRef("date")))
+        entries = entries.filter(Exists(rep_that_day))
+    return entries.select_related("voided_by").order_by("-date", "-created_at", "-id")
+
+
+@login_required
+@require_GET
+def goal_entries(request, goal_id):
+    """The paged log history of a goal; with htmx the `history` fragment alone (the goal page includes it)."""
+    goal = selectors.goal_get_for_user(user=request.user, id=goal_id)
+    page = Paginator(_goal_entries(viewer=request.user, goal=goal), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"goal": goal, "page": page, "team_goal": goal.owner_team_id is not None}
+    template = "goals/entry_history.html#history" if request.htmx else "goals/entry_history.html"
+    return render(request, template, context)

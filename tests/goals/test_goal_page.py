@@ -1,0 +1,313 @@
+"""The goal page (figures, burn-up, micro goals, timeline) and the manager's edit, re-plan and cancel.
+
+Everything happens on Wednesday 11 March 2026 (UTC). The goals run Mon 2 – Fri 27 March (20 working days).
+"""
+
+import datetime
+import json
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from goals import charts, services
+from goals.models import Goal, GoalRevision, Health, Kpi, MicroGoal
+from teams.models import Holiday
+from tests.factories import (
+    GoalFactory,
+    KpiFactory,
+    MembershipFactory,
+    MicroGoalFactory,
+    ProgressEntryFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2026, 3, 11)
+
+
+@pytest.fixture(autouse=True)
+def wednesday():
+    with time_machine.travel(datetime.datetime(2026, 3, 11, 10, 0, tzinfo=datetime.UTC), tick=False):
+        yield
+
+
+@pytest.fixture
+def deals(db):
+    return KpiFactory(name="Deals won")
+
+
+@pytest.fixture
+def team_goal(personas, deals):
+    """Team A's March goal of 100 deals, created through the service (so it has its "created" revision)."""
+    return services.goal_create(
+        title="March deals",
+        kpi=deals,
+        target_value=Decimal(100),
+        start_date=datetime.date(2026, 3, 2),
+        due_date=datetime.date(2026, 3, 27),
+        owner_team=personas.team_a,
+        rationale="Quarter plan",
+        created_by=personas.manager_a,
+    )
+
+
+@pytest.fixture
+def planned_goal(team_goal, personas):
+    services.micro_goals_generate(goal=team_goal, cadence="weekly", created_by=personas.manager_a)
+    services.progress_recompute(today=TODAY)
+    team_goal.refresh_from_db()
+    return team_goal
+
+
+def edit_data(goal, **overrides):
+    return {
+        "title": goal.title,
+        "description": goal.description,
+        "target_value": str(goal.target_value.normalize()),
+        "baseline_value": "0",
+        "owner": f"team:{goal.owner_team_id}" if goal.owner_team_id else f"user:{goal.owner_user_id}",
+        "parent": "",
+        "rationale": goal.rationale,
+        "start_date": goal.start_date.isoformat(),
+        "due_date": goal.due_date.isoformat(),
+        "reason": "",
+        **overrides,
+    }
+
+
+# --- Who may see and act ------------------------------------------------------------------------------------
+
+
+def test_everyone_who_may_see_the_goal_opens_it(client, personas, team_goal):
+    for user in (personas.admin, personas.manager_a, personas.rep_a):
+        client.force_login(user)
+        assert client.get(reverse("goal_detail", args=[team_goal.id])).status_code == 200
+
+
+def test_other_team_and_missing_goal_are_404_alike(client, personas, team_goal):
+    for user in (personas.manager_b, personas.rep_b):
+        client.force_login(user)
+        assert client.get(reverse("goal_detail", args=[team_goal.id])).status_code == 404
+        assert client.get(reverse("goal_detail", args=[team_goal.id + 999])).status_code == 404
+
+
+def test_rep_cannot_open_another_reps_goal(client, personas, deals):
+    other = MembershipFactory(team=personas.team_a).user
+    goal = GoalFactory(kpi=deals, owner_user=other, created_by=personas.manager_a)
+    client.force_login(personas.rep_a)
+    assert client.get(reverse("goal_detail", args=[goal.id])).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["goal_edit", "goal_replan", "goal_cancel"])
+def test_manager_of_another_team_gets_404_on_actions(client, personas, planned_goal, name):
+    client.force_login(personas.manager_b)
+    url = reverse(name, args=[planned_goal.id])
+    assert client.get(url).status_code in (404, 405)
+    assert client.post(url, {"cancel-reason": "x", "replan-reason": "x"}).status_code == 404
+    planned_goal.refresh_from_db()
+    assert planned_goal.status == Goal.Status.ACTIVE and planned_goal.revisions.count() == 1
+
+
+@pytest.mark.parametrize("name", ["goal_edit", "goal_replan", "goal_cancel"])
+def test_rep_who_sees_the_goal_gets_403_on_actions(client, personas, planned_goal, name):
+    client.force_login(personas.rep_a)
+    assert client.post(reverse(name, args=[planned_goal.id]), {"cancel-reason": "x"}).status_code == 403
+    assert Goal.objects.get().status == Goal.Status.ACTIVE
+
+
+def test_manage_panel_only_for_those_who_may_manage(client, personas, team_goal):
+    client.force_login(personas.rep_a)
+    assert "Edit goal" not in client.get(reverse("goal_detail", args=[team_goal.id])).content.decode()
+    client.force_login(personas.manager_a)
+    page = client.get(reverse("goal_detail", args=[team_goal.id])).content.decode()
+    assert "Edit goal" in page and "Cancel goal" in page
+
+
+# --- What the page shows -------------------------------------------------------------------------------------
+
+
+def test_goal_page_shows_figures_chart_micro_goals_history_and_timeline(client, personas, planned_goal, deals):
+    ProgressEntryFactory(user=personas.rep_a, kpi=deals, date=datetime.date(2026, 3, 3), value=Decimal(12))
+    services.progress_recompute(today=TODAY)
+    client.force_login(personas.manager_a)
+    page = client.get(reverse("goal_detail", args=[planned_goal.id])).content.decode()
+    assert "Current" in page and ">12<" in page and "Target" in page and ">100<" in page
+    assert "Expected by now" in page and "Forecast at due date" in page and "12 %" in page
+    assert "Still needed per working day" in page and "7.33" in page  # (100 − 12) / 12 working days after today
+    assert "No history" in page  # the achievability verdict, with its rate
+    assert 'data-burnup="goal-burnup-data"' in page and "Chart data as a table" in page
+    data = json.loads(page.split('id="goal-burnup-data" type="application/json">')[1].split("</script>")[0])
+    assert len(data["labels"]) == 20 and data["actual"][1] == 12 and data["actual"][8] is None
+    assert data["pace"][-1] == 100 and data["target"] == 100
+    assert "This period" in page and "Plan by period" in page and "9 Mar – 15 Mar" in page
+    assert f'hx-get="{reverse("goal_entries", args=[planned_goal.id])}"' in page and 'hx-trigger="load"' in page
+    assert "Created" in page and "Quarter plan" in page and "Owner Team A" in page
+
+
+@pytest.mark.parametrize("reps", [5, 200])
+def test_goal_page_query_count_is_the_same_for_5_and_200_reps(client, personas, deals, reps, django_assert_num_queries):
+    goal = GoalFactory(title="Team March", kpi=deals, owner_team=personas.team_a, created_by=personas.manager_a)
+    for i in range(reps):
+        rep = MembershipFactory(team=personas.team_a, user=UserFactory(username=f"r{i}")).user
+        MicroGoalFactory(goal=goal, assignee=rep, start_date=datetime.date(2026, 3, 9),
+                         due_date=datetime.date(2026, 3, 13))  # fmt: skip
+        ProgressEntryFactory(user=rep, kpi=deals, date=datetime.date(2026, 3, 2 + i % 8))
+        GoalRevision.objects.create(goal=goal, kind="edited", changed_by=personas.manager_a,
+                                    changes={"owner": [f"team:{personas.team_a.id}", f"user:{rep.id}"]})  # fmt: skip
+    client.force_login(personas.manager_a)
+    # 1 session, 2 user; 3-4 goal_get_for_user (team tree, manager memberships) + 5 the goal;
+    # calendar: 6 team tree, 7 weekdays, 8 holidays; burn-up: 9 team tree, 10 rep memberships, 11 entries;
+    # 12 micro goals; 13-14 may manage? (team tree, manager memberships); timeline: 15 revisions, 16 users named,
+    # 17 teams named; navigation: 18-19 managed teams, 20 rep membership.
+    with django_assert_num_queries(21):  # +1: nav unread badge
+        response = client.get(reverse("goal_detail", args=[goal.id]))
+    assert response.status_code == 200
+
+
+def test_burnup_follows_the_engine_and_marks_holidays(personas, deals):
+    """Weekend entries count from Monday; a rep who left counts only while a rep; holidays sit between days."""
+    Holiday.objects.create(team=personas.team_a, date=datetime.date(2026, 3, 5), name="Team day")  # a Thursday
+    leaver = MembershipFactory(team=personas.team_a, active_to=datetime.date(2026, 3, 3)).user
+    goal = GoalFactory(kpi=deals, owner_team=personas.team_a, created_by=personas.manager_a)
+    ProgressEntryFactory(user=personas.rep_a, kpi=deals, date=datetime.date(2026, 3, 2), value=Decimal(2))
+    ProgressEntryFactory(user=personas.rep_a, kpi=deals, date=datetime.date(2026, 3, 7), value=Decimal(5))  # Sat
+    ProgressEntryFactory(user=leaver, kpi=deals, date=datetime.date(2026, 3, 3), value=Decimal(1))  # still a rep
+    ProgressEntryFactory(user=leaver, kpi=deals, date=datetime.date(2026, 3, 4), value=Decimal(50))  # had left
+    ProgressEntryFactory(user=personas.manager_a, kpi=deals, date=datetime.date(2026, 3, 4), value=Decimal(9))
+    ProgressEntryFactory(user=personas.rep_a, kpi=deals, date=datetime.date(2026, 3, 10), value=Decimal(1),
+                         voided_at=datetime.datetime(2026, 3, 10, tzinfo=datetime.UTC), void_reason="dup")  # fmt: skip
+    burnup = charts.goal_burnup(goal, today=TODAY)
+    days = {d.date: d for d in burnup.days}
+    assert datetime.date(2026, 3, 5) not in days and len(burnup.days) == 19  # 20 weekdays less the holiday
+    assert [days[datetime.date(2026, 3, d)].actual for d in (2, 3, 4, 6, 9, 10, 11)] == [2, 3, 3, 3, 8, 8, 8]
+    assert days[datetime.date(2026, 3, 12)].actual is None  # the future
+    assert burnup.days[-1].pace == Decimal(100) and burnup.days[0].pace == Decimal(5)  # 100 × 1/19 → 5
+    assert burnup.holidays == [datetime.date(2026, 3, 5)] and burnup.holiday_positions == [2.5]
+    services.progress_recompute(today=TODAY)
+    goal.refresh_from_db()
+    assert goal.current_value == days[TODAY].actual  # the chart ends where the engine stands
+
+
+def test_burnup_of_a_latest_value_kpi_sums_each_reps_latest(personas):
+    pipeline = KpiFactory(name="Pipeline", aggregation=Kpi.Aggregation.LAST)
+    second = MembershipFactory(team=personas.team_a).user
+    goal = GoalFactory(kpi=pipeline, owner_team=personas.team_a, created_by=personas.manager_a,
+                       baseline_value=Decimal(10), target_value=Decimal(500))  # fmt: skip
+    ProgressEntryFactory(user=personas.rep_a, kpi=pipeline, date=datetime.date(2026, 3, 3), value=Decimal(100))
+    ProgressEntryFactory(user=personas.rep_a, kpi=pipeline, date=datetime.date(2026, 3, 4), value=Decimal(80))
+    ProgressEntryFactory(user=second, kpi=pipeline, date=datetime.date(2026, 3, 4), value=Decimal(40))
+    days = {d.date: d.actual for d in charts.goal_burnup(goal, today=TODAY).days}
+    assert days[datetime.date(2026, 3, 2)] == 10  # the baseline while nothing is logged
+    assert days[datetime.date(2026, 3, 3)] == 100 and days[datetime.date(2026, 3, 4)] == 120
+
+
+def test_goal_page_of_a_personal_goal_uses_the_reps_calendar(client, personas, deals):
+    Holiday.objects.create(team=personas.team_a, date=datetime.date(2026, 3, 5))
+    goal = GoalFactory(kpi=deals, owner_user=personas.rep_a, created_by=personas.manager_a)
+    client.force_login(personas.rep_a)
+    page = client.get(reverse("goal_detail", args=[goal.id])).content.decode()
+    assert "Thu 5 Mar 2026" in page and "No micro goals" in page and "Edit goal" not in page
+
+
+# --- Edit, re-plan, cancel -----------------------------------------------------------------------------------
+
+
+def test_edit_without_reason_on_an_active_goal_shows_the_error_in_place(client, personas, team_goal):
+    client.force_login(personas.manager_a)
+    response = client.post(reverse("goal_edit", args=[team_goal.id]), edit_data(team_goal, target_value="120"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Say why the target changes" in page and 'id="id_reason"' in page and "is-invalid" in page
+    assert 'value="120"' in page  # what the manager typed is kept
+    team_goal.refresh_from_db()
+    assert team_goal.target_value == 100 and team_goal.revisions.count() == 1
+
+
+def test_edit_with_reason_appears_in_the_timeline(client, personas, planned_goal):
+    client.force_login(personas.manager_a)
+    data = edit_data(planned_goal, target_value="120", reason="Two new reps joined")
+    response = client.post(reverse("goal_edit", args=[planned_goal.id]), data)
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    timeline = page[page.index('id="timeline"') :]
+    assert "Edited" in timeline and "Two new reps joined" in timeline
+    assert 'Target: <span class="text-body-secondary">100</span> → <strong>120</strong>' in timeline
+    assert "re-plan to spread it" in page
+
+
+def test_wording_change_needs_no_reason(client, personas, team_goal):
+    client.force_login(personas.manager_a)
+    response = client.post(reverse("goal_edit", args=[team_goal.id]), edit_data(team_goal, title="March new deals"))
+    assert response.status_code == 302 and Goal.objects.get().title == "March new deals"
+
+
+def test_edit_rejects_a_forged_owner(client, personas, team_goal):
+    client.force_login(personas.manager_a)
+    data = edit_data(team_goal, owner=f"team:{personas.team_b.id}", reason="move")
+    assert "Select a valid choice" in client.post(reverse("goal_edit", args=[team_goal.id]), data).content.decode()
+    assert Goal.objects.get().owner_team == personas.team_a
+
+
+def test_replan_with_optional_reason_writes_a_revision(client, personas, planned_goal):
+    client.force_login(personas.manager_a)
+    response = client.post(reverse("goal_replan", args=[planned_goal.id]), {"replan-reason": ""})
+    assert response.status_code == 302
+    revision = planned_goal.revisions.first()
+    assert revision.kind == GoalRevision.Kind.REPLANNED and revision.changed_by == personas.manager_a
+    page = client.get(reverse("goal_detail", args=[planned_goal.id])).content.decode()
+    assert "Re-planned" in page and "Still to plan" in page
+
+
+def test_replan_without_micro_goals_shows_the_error_in_place(client, personas, team_goal):
+    client.force_login(personas.manager_a)
+    response = client.post(reverse("goal_replan", args=[team_goal.id]), {"replan-reason": "x"})
+    assert response.status_code == 200 and "generate them first" in response.content.decode()
+
+
+def test_cancel_needs_a_reason(client, personas, planned_goal):
+    client.force_login(personas.manager_a)
+    response = client.post(reverse("goal_cancel", args=[planned_goal.id]), {"cancel-reason": "  "})
+    page = response.content.decode()
+    assert response.status_code == 200 and "This field is required" in page and "<details open>" in page
+    assert Goal.objects.get().status == Goal.Status.ACTIVE
+
+
+def test_cancel_with_reason_keeps_the_goal_as_history(client, personas, planned_goal):
+    client.force_login(personas.manager_a)
+    response = client.post(reverse("goal_cancel", args=[planned_goal.id]), {"cancel-reason": "Territory merged"})
+    assert response.status_code == 302
+    goal = Goal.objects.get()
+    assert goal.status == Goal.Status.CANCELLED
+    assert not goal.micro_goals.filter(status=MicroGoal.Status.ACTIVE).exists()
+    page = client.get(reverse("goal_detail", args=[goal.id])).content.decode()
+    assert "Territory merged" in page and "Cancelled" in page and "Edit goal" not in page
+    assert client.get(reverse("goal_edit", args=[goal.id])).status_code == 302  # closed goals are history
+
+
+def test_health_badge_has_its_word(client, personas, deals):
+    goal = GoalFactory(kpi=deals, owner_team=personas.team_a, created_by=personas.manager_a, health=Health.AT_RISK)
+    client.force_login(personas.manager_a)
+    assert "At risk" in client.get(reverse("goal_detail", args=[goal.id])).content.decode()
+
+
+def test_sub_team_goal_is_visible_to_the_parent_teams_manager(client, personas, deals):
+    sub = TeamFactory(parent=personas.team_a)
+    goal = GoalFactory(kpi=deals, owner_team=sub, created_by=personas.admin)
+    client.force_login(personas.manager_a)
+    assert client.get(reverse("goal_detail", args=[goal.id])).status_code == 200
+
+
+@pytest.mark.parametrize("reps", [5, 200])
+def test_edit_page_query_count(client, personas, deals, reps, django_assert_num_queries):
+    goal = GoalFactory(kpi=deals, owner_team=personas.team_a, created_by=personas.manager_a)
+    MembershipFactory.create_batch(reps, team=personas.team_a)
+    client.force_login(personas.manager_a)
+    # 1 session, 2 user; 3-5 the goal (goal_get_for_user); 6-7 may manage?; the form: 8-9 managed teams, 10 teams,
+    # 11 reps, 12-13 parent-goal choices; rendering: 14 parent-goal choices; navigation: 15-16 managed teams,
+    # 17 rep membership.
+    with django_assert_num_queries(18):  # +1: nav unread badge
+        assert client.get(reverse("goal_edit", args=[goal.id])).status_code == 200

@@ -1,0 +1,389 @@
+"""The rep's pages: Today (log without a reload, edit, void), My goals, a goal's log history.
+
+Everything happens on Wednesday 11 March 2026 (UTC, the personas' timezone): the week runs Mon 9 – Sun 15.
+"""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from goals import services
+from goals.models import Goal, Kpi, MicroGoal, ProgressEntry
+from teams.models import Membership, User
+from tests.factories import GoalFactory, KpiFactory, MicroGoalFactory, ProgressEntryFactory
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2026, 3, 11)
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def wednesday():
+    with time_machine.travel(datetime.datetime(2026, 3, 11, 10, 0, tzinfo=datetime.UTC), tick=False):
+        yield
+
+
+@pytest.fixture
+def demos(db):
+    # Ids past 999 throughout: an id printed without |unlocalize would read "1,234" (USE_THOUSAND_SEPARATOR).
+    return KpiFactory(id=1234, name="Demos booked")
+
+
+@pytest.fixture
+def plan(personas, demos):
+    """rep_a: a March goal of 100 demos (Mon 2 – Fri 27) and this week's micro goal of 10 (Mon 9 – Fri 13)."""
+    goal = GoalFactory(
+        id=2345, title="March demos", kpi=demos, owner_user=personas.rep_a, created_by=personas.manager_a
+    )
+    micro = MicroGoalFactory(
+        id=3456,
+        goal=goal,
+        assignee=personas.rep_a,
+        target_value=Decimal("10"),
+        start_date=datetime.date(2026, 3, 9),
+        due_date=datetime.date(2026, 3, 13),
+    )
+    ProgressEntryFactory(id=4567, user=personas.rep_a, kpi=demos).delete()  # the next entries get ids > 4567
+    services.progress_recompute(today=TODAY)
+    micro.refresh_from_db()
+    return micro
+
+
+def log(client, kpi, *, value="3", date=TODAY, token=None, note="", rep=None, htmx=True):
+    url = reverse("today_log") + (f"?rep={rep.id}" if rep else "")
+    data = {"kpi": kpi.id, "value": value, "date": date.isoformat(), "note": note, "token": token or uuid.uuid4()}
+    return client.post(url, data, **(HTMX if htmx else {}))
+
+
+# --- Today -----------------------------------------------------------------------------------------------------
+
+
+def test_today_shows_this_weeks_micro_goal_with_pace_and_a_log_form(client, personas, plan, demos):
+    client.force_login(personas.rep_a)
+    page = client.get(reverse("today")).content.decode()
+    assert f'id="kpi-{demos.id}"' in page and "Demos booked" in page
+    assert "Mon 9 Mar – Fri 13 Mar" in page
+    # Wednesday of Mon–Fri: 3 of 5 working days elapsed, so the pace marker stands at 6 of 10.
+    assert "pace 6" in page and 'aria-valuenow="0"' in page
+    # Nothing logged yet: 10 to go over Wed, Thu, Fri = 4 a day (rounded up), all of it still to do today.
+    assert "10 to go · 4 a day over 3 working days" in page
+    assert 'name="token"' in page and f'max="{TODAY.isoformat()}"' in page
+
+
+def test_logging_with_htmx_answers_the_fresh_card_and_todays_entries_out_of_band(client, personas, plan, demos):
+    client.force_login(personas.rep_a)
+    response = log(client, demos, value="3", note="Two demos with Initech")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith(f'<section id="kpi-{demos.id}"')  # the card: the main swap
+    assert '<section id="today-entries"' in body and 'hx-swap-oob="true"' in body
+    assert "Two demos with Initech" in body
+    entry = ProgressEntry.objects.get()
+    assert (entry.user, entry.created_by, entry.source, entry.value) == (
+        personas.rep_a,
+        personas.rep_a,
+        "web",
+        Decimal("3"),
+    )
+    # Recomputed before rendering: the bar moved and "left today" shrank (4 a day, 3 done → 1 left today).
+    plan.refresh_from_db()
+    assert plan.current_value == Decimal("3")
+    assert 'aria-valuenow="30"' in body
+    assert '<strong class="num">1</strong> left today' in body
+
+
+def test_a_double_submitted_log_form_creates_one_entry(client, personas, plan, demos):
+    client.force_login(personas.rep_a)
+    token = uuid.uuid4()
+    first, second = log(client, demos, token=token), log(client, demos, token=token)
+    assert first.status_code == second.status_code == 200
+    assert ProgressEntry.objects.count() == 1
+    plan.refresh_from_db()
+    assert plan.current_value == Decimal("3")
+    # Each rendered form carries a new token.
+    assert str(token) not in second.content.decode()
+
+
+def test_a_future_date_is_refused_with_a_field_error(client, personas, plan, demos):
+    client.force_login(personas.rep_a)
+    response = log(client, demos, date=TODAY + datetime.timedelta(days=1))
+    body = response.content.decode()
+    assert "That is in the future" in body and "is-invalid" in body
+    assert ProgressEntry.objects.count() == 0
+
+
+def test_a_past_date_is_fine_and_the_entry_says_which_day(client, personas, plan, demos):
+    client.force_login(personas.rep_a)
+    body = log(client, demos, date=datetime.date(2026, 3, 9)).content.decode()
+    assert ProgressEntry.objects.get().date == datetime.date(2026, 3, 9)
+    assert "for Mon 9 Mar" in body
+
+
+def test_a_forged_kpi_id_is_a_form_error_and_logs_nothing(client, personas, plan):
+    other = KpiFactory(name="Calls made")  # exists, but rep_a has nothing on it
+    client.force_login(personas.rep_a)
+    response = log(client, other)
+    assert response["HX-Retarget"] == "#log-alerts"
+    assert "only be logged on a KPI you have an active goal on" in response.content.decode()
+    response = log(client, other, htmx=False)
+    assert response.status_code == 200 and "Nothing was logged" in response.content.decode()
+    assert ProgressEntry.objects.count() == 0
+
+
+def test_an_archived_kpi_keeps_its_card_but_takes_no_new_progress(client, personas, plan, demos):
+    Kpi.objects.filter(id=demos.id).update(is_active=False)
+    client.force_login(personas.rep_a)
+    page = client.get(reverse("today")).content.decode()
+    assert "Demos booked is archived" in page and 'name="token"' not in page
+    assert "only be logged on a KPI" in log(client, demos).content.decode()
+    assert ProgressEntry.objects.count() == 0
+
+
+def test_cancel_puts_todays_entries_back(client, personas, plan, demos):
+    client.force_login(personas.rep_a)
+    log(client, demos)
+    body = client.get(reverse("today_entries"), **HTMX).content.decode()
+    assert body.lstrip().startswith('<section id="today-entries"') and "hx-swap-oob" not in body
+    assert client.get(reverse("today_entries")).status_code == 302
+
+
+def test_without_javascript_logging_redirects_back_to_today(client, personas, plan, demos):
+    client.force_login(personas.rep_a)
+    response = log(client, demos, htmx=False)
+    assert response.status_code == 302 and response["Location"] == reverse("today")
+    assert "Logged 3 Demos booked for today." in client.get(reverse("today")).content.decode()
+
+
+def test_todays_entries_can_be_corrected_inline(client, personas, plan, demos):
+    client.force_login(personas.rep_a)
+    log(client, demos, value="3")
+    entry = ProgressEntry.objects.get()
+    form = client.get(reverse("entry_edit", args=[entry.id]), **HTMX).content.decode()
+    assert form.lstrip().startswith(f'<li class="list-group-item entry-form-row" id="entry-{entry.id}"')
+    response = client.post(
+        reverse("entry_edit", args=[entry.id]), {"value": "5", "date": TODAY, "note": "recounted"}, **HTMX
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="today-entries"') and f'id="kpi-{demos.id}"' in body
+    entry.refresh_from_db()
+    plan.refresh_from_db()
+    assert (entry.value, entry.note, plan.current_value) == (Decimal("5"), "recounted", Decimal("5"))
+
+
+def test_voiding_needs_a_reason_shown_in_place_and_nothing_changes(client, personas, plan, demos):
+    client.force_login(personas.rep_a)
+    log(client, demos, value="3")
+    entry = ProgressEntry.objects.get()
+    response = client.post(reverse("entry_void", args=[entry.id]), {"reason": "  "}, **HTMX)
+    body = response.content.decode()
+    assert "Say why this entry is voided" in body and f'id="entry-{entry.id}-reason"' in body
+    entry.refresh_from_db()
+    assert entry.voided_at is None
+
+
+def test_voiding_with_a_reason_strikes_the_entry_through_and_moves_the_bar_back(client, personas, plan, demos):
+    client.force_login(personas.rep_a)
+    log(client, demos, value="3")
+    entry = ProgressEntry.objects.get()
+    body = client.post(reverse("entry_void", args=[entry.id]), {"reason": "Logged twice"}, **HTMX).content.decode()
+    assert "<del>" in body and "Logged twice" in body
+    entry.refresh_from_db()
+    plan.refresh_from_db()
+    assert entry.voided_by == personas.rep_a and plan.current_value == 0
+
+
+def test_rep_cannot_edit_or_void_another_reps_entry(client, personas, demos):
+    entry = ProgressEntryFactory(user=personas.rep_a, kpi=demos, date=TODAY)
+    client.force_login(personas.rep_b)
+    assert client.get(reverse("entry_edit", args=[entry.id])).status_code == 404
+    assert client.post(reverse("entry_void", args=[entry.id]), {"reason": "x"}).status_code == 404
+    client.force_login(personas.manager_b)
+    assert client.post(reverse("entry_void", args=[entry.id]), {"reason": "x"}).status_code == 404
+    entry.refresh_from_db()
+    assert entry.voided_at is None
+
+
+def test_manager_logs_for_a_rep_of_their_team_as_the_reps_entry(client, personas, plan, demos):
+    client.force_login(personas.manager_a)
+    page = client.get(reverse("today") + f"?rep={personas.rep_a.id}").content.decode()
+    assert "Logging for" in page and str(personas.rep_a) in page
+    assert f'action="{reverse("today_log")}?rep={personas.rep_a.id}"' in page
+    log(client, demos, rep=personas.rep_a)
+    entry = ProgressEntry.objects.get()
+    assert (entry.user, entry.created_by) == (personas.rep_a, personas.manager_a)
+
+
+def test_manager_cannot_log_for_another_teams_rep(client, personas, plan, demos):
+    client.force_login(personas.manager_a)
+    assert client.get(reverse("today") + f"?rep={personas.rep_b.id}").status_code == 404
+    assert log(client, demos, rep=personas.rep_b).status_code == 404
+    client.force_login(personas.rep_b)
+    assert client.get(reverse("today") + f"?rep={personas.rep_a.id}").status_code == 404
+    assert ProgressEntry.objects.count() == 0
+
+
+def test_today_needs_login(client):
+    response = client.get(reverse("today"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+# --- My goals --------------------------------------------------------------------------------------------------
+
+
+def test_my_goals_lists_own_and_team_goals_active_first_with_their_figures(client, personas, plan, demos):
+    revenue = KpiFactory(name="Revenue", unit=Kpi.Unit.CURRENCY, currency_code="EUR", decimal_places=2)
+    GoalFactory(
+        title="Team revenue",
+        kpi=revenue,
+        owner_team=personas.team_a,
+        target_value=Decimal("50000"),
+        created_by=personas.manager_a,
+    )
+    GoalFactory(
+        title="February demos",
+        kpi=demos,
+        owner_user=personas.rep_a,
+        status=Goal.Status.ACHIEVED,
+        start_date=datetime.date(2026, 2, 2),
+        due_date=datetime.date(2026, 2, 27),
+    )
+    GoalFactory(title="Not mine", kpi=demos, owner_user=personas.rep_b)
+    GoalFactory(title="Draft idea", kpi=demos, owner_user=personas.rep_a, status=Goal.Status.DRAFT)
+    ProgressEntryFactory(user=personas.rep_a, kpi=demos, date=datetime.date(2026, 3, 3), value=Decimal("20"))
+    services.progress_recompute(today=TODAY)
+    client.force_login(personas.rep_a)
+    page = client.get(reverse("my_goals")).content.decode()
+    assert "Not mine" not in page and "Draft idea" not in page
+    assert page.index("March demos") < page.index("Team revenue") < page.index("February demos")
+    assert f'href="{reverse("goal_detail", args=[plan.goal_id])}"' in page
+    assert "€50,000.00" in page and "20 / 100" in page
+    # 20 of 100 on Wednesday of week 2 (8 of 20 working days elapsed): 20 %, pace 40; 80 still to do over the
+    # 13 working days left (today included) = 7 a day, rounded up.
+    assert '<dd class="col-6 num mb-1 fw-semibold">20 %</dd>' in page
+    assert '<dd class="col-6 num mb-1">40</dd>' in page and "Off track" in page
+    assert "Needed per day" in page and "13 working days left" in page
+    needed = page[page.index("Needed per day") :]
+    assert needed.split("<dd", 1)[1].split(">", 1)[1].split()[0] == "7"
+
+
+# --- a goal's log history ---------------------------------------------------------------------------------------
+
+
+def test_entry_history_is_paged_newest_first_with_voided_entries_struck_through(client, personas, plan, demos):
+    for day in range(2, 12):  # 2 … 11 March, 3 entries a day = 30 entries
+        for _ in range(3):
+            ProgressEntryFactory(user=personas.rep_a, kpi=demos, date=datetime.date(2026, 3, day))
+    voided = ProgressEntry.objects.filter(date=datetime.date(2026, 3, 11)).first()
+    services.progress_void(entry=voided, reason="Duplicate of the CRM import", voided_by=personas.manager_a)
+    ProgressEntryFactory(user=personas.rep_a, kpi=demos, date=datetime.date(2026, 2, 27))  # before the window
+    client.force_login(personas.rep_a)
+    url = reverse("goal_entries", args=[plan.goal_id])
+    first = client.get(url).content.decode()
+    assert "30 entries" in first and "Page 1 of 2" in first and "Wed 11 Mar 2026" in first
+    assert first.count('class="list-group-item history-entry') == 25
+    assert "<del>" in first and "Duplicate of the CRM import" in first and str(personas.manager_a) in first
+    second = client.get(url + "?page=2", **HTMX).content.decode()
+    assert second.lstrip().startswith(f'<section id="entry-history-{plan.goal_id}"')  # the fragment alone
+    assert second.count('class="list-group-item history-entry') == 5 and "Fri 27 Feb" not in second
+
+
+def test_a_rep_cannot_see_another_reps_goal_history(client, personas, plan):
+    client.force_login(personas.rep_b)
+    assert client.get(reverse("goal_entries", args=[plan.goal_id])).status_code == 404
+    assert client.get(reverse("goal_entries", args=[99999])).status_code == 404
+
+
+def test_team_goal_history_lists_the_entries_of_the_teams_reps(client, personas, demos):
+    goal = GoalFactory(title="Team demos", kpi=demos, owner_team=personas.team_a, created_by=personas.manager_a)
+    ProgressEntryFactory(user=personas.rep_a, kpi=demos, date=TODAY, note="rep a's demo")
+    ProgressEntryFactory(user=personas.rep_b, kpi=demos, date=TODAY, note="rep b's demo")
+    ProgressEntryFactory(user=personas.manager_a, kpi=demos, date=TODAY, note="manager's own")
+    client.force_login(personas.manager_a)
+    page = client.get(reverse("goal_entries", args=[goal.id])).content.decode()
+    assert "rep a&#x27;s demo" in page and "rep b" not in page and "manager&#x27;s own" not in page
+
+
+# --- query counts: the same for a team of 5 reps and of 200 -------------------------------------------------------
+
+
+def _team_of(size, personas, kpi):
+    """Team A with `size` reps (rep_a included), each with a March goal, this week's micro goal and two entries
+    a day so far; plus a team goal. Built with bulk_create."""
+    users = User.objects.bulk_create(User(username=f"bulk{n}", timezone="UTC") for n in range(size - 1))
+    Membership.objects.bulk_create(
+        Membership(user=user, team=personas.team_a, active_from=datetime.date(2020, 1, 1)) for user in users
+    )
+    reps = [personas.rep_a, *users]
+    start, due = datetime.date(2026, 3, 2), datetime.date(2026, 3, 27)
+    goals = Goal.objects.bulk_create(
+        Goal(
+            title=f"March {rep.username}",
+            kpi=kpi,
+            owner_user=rep,
+            target_value=100,
+            start_date=start,
+            due_date=due,
+            created_by=personas.manager_a,
+        )
+        for rep in reps
+    )
+    team_goal = GoalFactory(kpi=kpi, owner_team=personas.team_a, created_by=personas.manager_a, target_value=5000)
+    MicroGoal.objects.bulk_create(
+        MicroGoal(
+            goal=goal,
+            assignee=rep,
+            kpi=kpi,
+            target_value=10,
+            start_date=datetime.date(2026, 3, 9),
+            due_date=datetime.date(2026, 3, 13),
+        )
+        for goal, rep in zip(goals, reps, strict=True)
+    )
+    ProgressEntry.objects.bulk_create(
+        ProgressEntry(user=rep, kpi=kpi, date=datetime.date(2026, 3, day), value=1, created_by=rep)
+        for rep in reps
+        for day in range(2, 12)
+        for _ in range(2)
+    )
+    ProgressEntry.objects.filter(user=personas.rep_a, date=TODAY).update(
+        voided_at=datetime.datetime(2026, 3, 11, 9, tzinfo=datetime.UTC), voided_by=personas.rep_a, void_reason="x"
+    )
+    services.progress_recompute(today=TODAY)
+    return goals[0], team_goal
+
+
+@pytest.mark.parametrize("size", [5, 200])
+def test_page_query_counts_do_not_grow_with_the_team(client, personas, demos, size, django_assert_num_queries):
+    own_goal, team_goal = _team_of(size, personas, demos)
+
+    client.force_login(personas.rep_a)
+    # Today (rep): session, user, rep membership, calendar (team tree, weekdays, holidays), team tree again
+    # (goal owners), then for each of micro goals, goals and entries the viewer's scope (managed memberships,
+    # team tree) + the list itself, plus today's sums per KPI; the navigation (managed memberships, team
+    # tree, rep membership).
+    with django_assert_num_queries(21):  # +1: nav unread badge
+        assert client.get(reverse("today")).status_code == 200
+    # My goals: session, user, rep membership, calendar (3), team tree, memberships, team tree, the goals'
+    # scope (2) + list, owner teams' calendars (3), navigation (3).
+    with django_assert_num_queries(19):  # +1: nav unread badge
+        assert client.get(reverse("my_goals")).status_code == 200
+    # The log-history fragment: session, user, the goal's scope (2) + goal, the entries' scope (2), count,
+    # page. No navigation (a fragment).
+    with django_assert_num_queries(9):
+        assert client.get(reverse("goal_entries", args=[own_goal.id]), **HTMX).status_code == 200
+
+    client.force_login(personas.manager_a)
+    # A manager's view of a rep's Today: as the rep's, plus the check that the rep is theirs (managed
+    # memberships, team tree, members, the user) and the members of the managed teams in the micro goals' and
+    # the entries' scope. The 200 reps' ids ride in one IN list, never one query each.
+    with django_assert_num_queries(27):  # +1: nav unread badge
+        assert client.get(reverse("today") + f"?rep={personas.rep_a.id}").status_code == 200
+    # The team goal's history for its manager: as the rep's fragment, plus the managed teams' members in the
+    # entries' scope and the team tree for the goal's sub-teams (400 entries of 200 reps: still one page query).
+    with django_assert_num_queries(11):
+        assert client.get(reverse("goal_entries", args=[team_goal.id]), **HTMX).status_code == 200
