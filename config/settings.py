@@ -30,7 +30,9 @@ TIME_ZONE = env.str("TIME_ZONE", default="UTC")  # the organisation's timezone (
 USE_TZ = True
 LANGUAGE_CODE = "en-us"
 USE_I18N = True
-USE_THOUSAND_SEPARATOR = True
+# Off: with it on, every id rendered in a template (URLs, DOM ids) would read "3,401". Figures are
+# grouped explicitly by the `kpi_value` / `percent` filters (force_grouping) or `intcomma`.
+USE_THOUSAND_SEPARATOR = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",
