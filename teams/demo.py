@@ -1,9 +1,11 @@
 """The demo organisation: 2 regions, 4 teams, 4 managers, 24 reps and an admin."""
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from .models import Holiday, Membership, Team, User
@@ -31,14 +33,25 @@ class DemoOrg:
     logins: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _user(username, first, last, tz, *, staff=False):
+@functools.cache
+def _demo_password_hash():
+    return make_password(DEMO_PASSWORD)  # hashed once: 29 separate hashes would take most of the seed's time
+
+
+def _user(username, first, last, tz, *, staff=False, reminder_hour=16):
     user, created = User.objects.get_or_create(
         username=username,
-        defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com", "timezone": tz},
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "email": f"{username}@example.com",
+            "timezone": tz,
+            "reminder_hour": reminder_hour,
+        },
     )
     if created:
         user.is_staff = user.is_superuser = staff
-        user.set_password(DEMO_PASSWORD)
+        user.password = _demo_password_hash()
         user.save()
     return user
 
@@ -77,7 +90,9 @@ def seed_org(*, progress=lambda it, **kw: it) -> DemoOrg:
         demo.managers.append(manager)
         for _ in range(6):
             first, last = FIRST_NAMES[rep_no], LAST_NAMES[rep_no % len(LAST_NAMES)]
-            rep = _user(f"rep{rep_no + 1}", first, last, tz)
+            # The first demo rep asks for check-in reminders from midnight, so `make run` shows one being
+            # delivered on any working day (history stops yesterday: nobody has logged today yet).
+            rep = _user(f"rep{rep_no + 1}", first, last, tz, reminder_hour=0 if rep_no == 0 else 16)
             capacity = Decimal("0.50") if rep_no % 6 == 5 else Decimal("1.00")  # one part-timer per team
             _member(rep, team, Membership.Role.REP, capacity, since)
             demo.reps.append(rep)
