@@ -8,7 +8,7 @@ from goals.models import Goal, Kpi
 from goals.selectors import goal_list_for_user, kpi_list
 from teams.forms import DateInput
 from teams.models import Membership, Team
-from teams.selectors import active_memberships, managed_team_ids
+from teams.selectors import active_memberships, managed_team_ids, teams_managed_by
 
 
 class KpiForm(forms.Form):
@@ -131,7 +131,7 @@ class OwnerChoices:
 
     def __init__(self, *, user, team_ids=None):
         team_ids = managed_team_ids(user=user) if team_ids is None else team_ids
-        self.teams = {t.id: t for t in Team.objects.filter(id__in=team_ids).order_by("name")}
+        self.teams = {t.id: t for t in teams_managed_by(user=user, team_ids=team_ids)}
         reps = (
             active_memberships()
             .filter(team_id__in=team_ids, role=Membership.Role.REP)

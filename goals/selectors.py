@@ -5,17 +5,28 @@
   and entries of those members (and their own).
 - rep: their own goals and the goals owned by the teams they belong to; their own micro goals and entries.
 
+Also here: which entries count for an owner or a goal (the progress engine's rule, for the services and the log
+history), a goal's micro goals and revisions for its page, and the manager dashboard's data.
+
 Every function costs a fixed number of queries however many rows it returns; the `get` selectors raise Http404
 alike for "missing" and "not yours".
 """
 
-from django.db.models import Q, QuerySet
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from teams.models import User
-from teams.selectors import active_memberships, managed_team_ids, user_ids_visible_to
+from teams.models import Membership, Team, User
+from teams.selectors import active_memberships, managed_team_ids, team_ids_with_descendants, user_ids_visible_to
 
-from .models import Goal, Kpi, MicroGoal, ProgressEntry
+from . import pace
+from .models import Goal, GoalRevision, Health, Kpi, MicroGoal, ProgressEntry
+
+# Worst first: the dashboard lists reps who need attention at the top.
+HEALTH_ORDER = {Health.OFF_TRACK: 0, Health.AT_RISK: 1, Health.ON_TRACK: 2, Health.ACHIEVED: 3, "": 4}
 
 
 def goal_list_for_user(*, user: User) -> QuerySet[Goal]:
@@ -75,6 +86,167 @@ def entry_get_for_user(*, user: User, id: int) -> ProgressEntry:
     return get_object_or_404(entry_list_for_user(user=user), id=id)
 
 
+def _counting_for_owner(entries: QuerySet[ProgressEntry], *, owner_user_id, owner_team_id) -> QuerySet[ProgressEntry]:
+    """`entries` narrowed to those that count for an owner, by the progress engine's rule: the user's own, or for a
+    team those of anyone who was a rep of the team or a sub-team on the entry's date (managers' own entries do not
+    count). Queries: 1 for a team (the team tree); the rest is a subquery of the returned queryset."""
+    if owner_team_id is None:
+        return entries.filter(user_id=owner_user_id)
+    was_rep = Membership.objects.filter(
+        Q(active_to__isnull=True) | Q(active_to__gte=OuterRef("date")),
+        user_id=OuterRef("user_id"),
+        team_id__in=team_ids_with_descendants([owner_team_id]),
+        role=Membership.Role.REP,
+        active_from__lte=OuterRef("date"),
+    )
+    return entries.filter(Exists(was_rep))
+
+
+def entry_list_for_owner(*, owner_user: User | None = None, owner_team: Team | None = None) -> QuerySet[ProgressEntry]:
+    """Every entry that counts for an owner (a user or a team), on any KPI and date, voided ones included: what the
+    services assess and plan from. Queries: 1 for a team, none for a user, until the queryset is read."""
+    return _counting_for_owner(
+        ProgressEntry.objects.all(),
+        owner_user_id=owner_user.pk if owner_user is not None else None,
+        owner_team_id=owner_team.pk if owner_team is not None else None,
+    )
+
+
+def entry_list_for_goal(*, user: User, goal: Goal) -> QuerySet[ProgressEntry]:
+    """The entries that count (or, voided, counted) for the goal, among those the user may see: its owner's on its
+    KPI, dated inside its window, by the progress engine's rule (see `_counting_for_owner`); newest first.
+    Queries: at most 4 before the list itself."""
+    entries = entry_list_for_user(user=user).filter(
+        kpi_id=goal.kpi_id, date__gte=goal.start_date, date__lte=goal.due_date
+    )
+    entries = _counting_for_owner(entries, owner_user_id=goal.owner_user_id, owner_team_id=goal.owner_team_id)
+    return entries.select_related("voided_by").order_by("-date", "-created_at", "-id")
+
+
+def micro_goal_list_for_goal(*, goal: Goal) -> QuerySet[MicroGoal]:
+    """The goal's micro goals but the cancelled ones, by period then assignee, with assignee and KPI. The goal is
+    one the caller may see (goal_get_for_user): so are its micro goals."""
+    return (
+        goal.micro_goals.exclude(status=MicroGoal.Status.CANCELLED)
+        .select_related("assignee", "kpi")
+        .order_by("start_date", "assignee__first_name", "assignee__last_name", "assignee__username")
+    )
+
+
+def revision_list_for_goal(*, goal: Goal) -> tuple[list[GoalRevision], dict[str, str]]:
+    """The goal's revisions newest first (with who made them), and the name of every owner they mention, as
+    {"user:<id>": name, "team:<id>": name}. Queries: 1, plus at most 2 to name changed owners."""
+    revisions = list(goal.revisions.select_related("changed_by"))
+    owner_ids = {"user": set(), "team": set()}
+    for revision in revisions:
+        for value in revision.changes.get("owner", []):
+            kind, _, pk = str(value).partition(":")
+            if kind in owner_ids and pk.isdigit():
+                owner_ids[kind].add(int(pk))
+    names = {}
+    if owner_ids["user"]:
+        names |= {f"user:{u.id}": str(u) for u in User.objects.filter(id__in=owner_ids["user"])}
+    if owner_ids["team"]:
+        names |= {f"team:{t.id}": t.name for t in Team.objects.filter(id__in=owner_ids["team"])}
+    return revisions, names
+
+
 def kpi_list(*, active_only: bool = True) -> QuerySet[Kpi]:
     kpis = Kpi.objects.all()
     return kpis.filter(is_active=True) if active_only else kpis
+
+
+def kpi_get(*, id: int) -> Kpi:
+    """Any KPI, active or not (KPIs are organisation-wide, not anyone's); 404 when missing."""
+    return get_object_or_404(Kpi, id=id)
+
+
+# --- The manager's dashboard ------------------------------------------------------------------------------------
+# `team_ids` are those the viewer manages (teams.selectors.managed_team_ids, possibly narrowed to one team's tree).
+
+
+@dataclass
+class RepRow:
+    membership: Membership
+    attainment: Decimal | None = None
+    health: str = ""
+    goals: int = 0
+    last_entry: datetime.date | None = None
+    entries_this_week: int = 0
+    _attainments: list = field(default_factory=list)
+    _healths: list = field(default_factory=list)
+
+    @property
+    def user(self):
+        return self.membership.user
+
+
+def dashboard_rep_rows(*, team_ids, start: datetime.date, end: datetime.date, today: datetime.date) -> list[RepRow]:
+    """One row per current rep of the teams, worst health first. Queries: 4, whatever the number of reps —
+    rep memberships, their own goals in the period, their micro goals in the period, one aggregate of entries."""
+    rows = {
+        m.user_id: RepRow(m)
+        for m in active_memberships(today)
+        .filter(team_id__in=team_ids, role=Membership.Role.REP)
+        .select_related("user", "team")
+    }
+    if not rows:
+        return []
+    overlap = Q(start_date__lte=min(end, today), due_date__gte=start)  # in the period and started by today
+    goals = (
+        Goal.objects.filter(overlap, owner_user_id__in=list(rows))
+        .exclude(status=Goal.Status.CANCELLED)
+        .values_list("owner_user_id", "status", "current_value", "baseline_value", "target_value", "health")
+    )
+    micro_goals = (
+        MicroGoal.objects.filter(overlap, assignee_id__in=list(rows))
+        .exclude(status=MicroGoal.Status.CANCELLED)
+        .values_list("assignee_id", "status", "current_value", "target_value", "health")
+    )
+    items = [(u, s, c, b, t, h) for u, s, c, b, t, h in goals]
+    items += [(u, s, c, Decimal(0), t, h) for u, s, c, t, h in micro_goals]
+    for user_id, status, current, baseline, target, health in items:
+        row = rows[user_id]
+        row.goals += 1
+        row._attainments.append(pace.attainment_percent(current=current, baseline=baseline, target=target))
+        if health:
+            row._healths.append((status == Goal.Status.ACTIVE, health))
+    week_start = today - datetime.timedelta(days=today.weekday())
+    for user_id, last, week in (
+        ProgressEntry.objects.filter(user_id__in=list(rows), voided_at__isnull=True, date__lte=today)
+        .order_by()
+        .values("user_id")
+        .annotate(last=Max("date"), week=Count("id", filter=Q(date__gte=week_start)))
+        .values_list("user_id", "last", "week")
+    ):
+        rows[user_id].last_entry, rows[user_id].entries_this_week = last, week
+    for row in rows.values():
+        if row._attainments:
+            row.attainment = sum(row._attainments) / len(row._attainments)
+        live = [h for active, h in row._healths if active] or [h for _, h in row._healths]
+        row.health = min(live, key=HEALTH_ORDER.get, default="")
+    return sorted(
+        rows.values(),
+        key=lambda r: (
+            HEALTH_ORDER[r.health],
+            r.attainment if r.attainment is not None else Decimal(10**6),
+            str(r.user).casefold(),
+        ),
+    )
+
+
+def dashboard_team_goals(*, team_ids, start: datetime.date, end: datetime.date) -> list[Goal]:
+    """The teams' goals overlapping the period (cancelled ones aside), active first, then by due date and title,
+    each with its `attainment` in percent. Queries: 1."""
+    goals = list(
+        Goal.objects.filter(owner_team_id__in=team_ids, start_date__lte=end, due_date__gte=start)
+        .exclude(status=Goal.Status.CANCELLED)
+        .select_related("kpi", "owner_team")
+        .order_by("due_date", "title")
+    )
+    goals.sort(key=lambda g: g.status != Goal.Status.ACTIVE)  # active first, then draft and closed ones
+    for goal in goals:
+        goal.attainment = pace.attainment_percent(
+            current=goal.current_value, baseline=goal.baseline_value, target=goal.target_value
+        )
+    return goals

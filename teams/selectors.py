@@ -6,6 +6,7 @@ sub-teams. A rep sees their own team. Every function costs a fixed number of que
 
 import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -59,8 +60,11 @@ def managed_team_ids(*, user: User) -> set[int]:
     return team_ids_with_descendants(direct)
 
 
-def teams_managed_by(*, user: User) -> QuerySet[Team]:
-    return Team.objects.filter(id__in=managed_team_ids(user=user))
+def teams_managed_by(*, user: User, team_ids: set[int] | None = None) -> QuerySet[Team]:
+    """The teams the user manages, with their sub-teams, by name. Pass `team_ids` (managed_team_ids of the user)
+    when already known: then the list is the only query."""
+    team_ids = managed_team_ids(user=user) if team_ids is None else team_ids
+    return Team.objects.filter(id__in=team_ids).order_by("name")
 
 
 def rep_membership(*, user: User, on: datetime.date | None = None) -> Membership | None:
@@ -79,12 +83,74 @@ def team_get_for_user(*, user: User, id: int) -> Team:
     return get_object_or_404(team_list_for_user(user=user), id=id)
 
 
+def team_and_can_manage_for_user(*, user: User, id: int) -> tuple[Team, bool]:
+    """The team (with its parent), and whether the user manages it: an admin, or a manager of it or of a team
+    above it. 404 alike for missing and not-yours. Queries: 2 for an admin, 3 for a manager of the team, else 6."""
+    if id in managed_team_ids(user=user):
+        return get_object_or_404(Team.objects.select_related("parent"), id=id), True
+    return team_get_for_user(user=user, id=id), False
+
+
+def team_get_managed_by(*, user: User, id: int) -> Team:
+    """The team if the user may manage its members and holidays: 404 if they cannot see it, 403 if they only
+    see it."""
+    team, can_manage = team_and_can_manage_for_user(user=user, id=id)
+    if not can_manage:
+        raise PermissionDenied
+    return team
+
+
+def team_tree_for_user(*, user: User) -> list[dict]:
+    """The teams the user may see as nested {"team", "children"} nodes, siblings by name; a team whose parent
+    the user cannot see is a root. Queries: those of team_list_for_user."""
+    teams = sorted(team_list_for_user(user=user), key=lambda t: t.name.casefold())
+    nodes = {team.id: {"team": team, "children": []} for team in teams}
+    roots = []
+    for node in nodes.values():
+        parent_id = node["team"].parent_id
+        (nodes[parent_id]["children"] if parent_id in nodes else roots).append(node)
+    return roots
+
+
 def team_members(*, team: Team, role: str | None = None, on: datetime.date | None = None) -> QuerySet[Membership]:
     """Current memberships of the team and its sub-teams."""
     members = active_memberships(on).filter(team_id__in=team_ids_with_descendants([team.id]))
     if role:
         members = members.filter(role=role)
     return members.select_related("user", "team").order_by("user__first_name", "user__last_name", "user__username")
+
+
+def membership_get_current(*, team: Team, id: int) -> Membership:
+    """A current membership of exactly this team, with its user and team (an id from another team is a 404)."""
+    return get_object_or_404(active_memberships().filter(team=team).select_related("user", "team"), id=id)
+
+
+def team_former_and_upcoming_members(
+    *, team: Team, on: datetime.date | None = None
+) -> tuple[list[Membership], list[Membership]]:
+    """Memberships of this team (not its sub-teams) that ended before `on` (default today), latest first, and
+    those that start after it, soonest first. Queries: 1."""
+    on = on or timezone.localdate()
+    rows = (
+        Membership.objects.filter(Q(active_to__lt=on) | Q(active_from__gt=on), team=team)
+        .select_related("user")
+        .order_by("-active_to", "active_from")
+    )
+    former, upcoming = [], []
+    for membership in rows:
+        (former if membership.active_from <= on else upcoming).append(membership)
+    return former, upcoming
+
+
+def team_holidays_in_force(*, team: Team) -> list[Holiday]:
+    """The team's own holidays and those of every team above it, by date, with their team. Queries: 2."""
+    team_ids = team_ids_with_ancestors([team.id])
+    return list(Holiday.objects.filter(team_id__in=team_ids).select_related("team").order_by("date"))
+
+
+def holiday_get_for_team(*, team: Team, id: int) -> Holiday:
+    """One of the team's own holidays (a holiday of another team, even one above it, is a 404)."""
+    return get_object_or_404(Holiday, id=id, team=team)
 
 
 def role_in_team(*, user: User, team: Team) -> str | None:
@@ -130,6 +196,21 @@ def calendars_for_teams(*, team_ids) -> dict[int, WorkingCalendar]:
             node = parents.get(node)
         calendars[team_id] = WorkingCalendar.from_team(weekdays.get(team_id, "12345"), days)
     return calendars
+
+
+def calendars_for_reps(*, user_ids) -> dict[int, WorkingCalendar]:
+    """Each user's current rep team's calendar, for those who are a rep today. Queries: 4 (1 when none of them is
+    a rep), none without users."""
+    if not user_ids:
+        return {}
+    teams = dict(
+        active_memberships()
+        .filter(user_id__in=user_ids, role=Membership.Role.REP)
+        .order_by("active_from")
+        .values_list("user_id", "team_id")
+    )
+    calendars = calendars_for_teams(team_ids=set(teams.values())) if teams else {}
+    return {user_id: calendars[team_id] for user_id, team_id in teams.items()}
 
 
 def calendar_for_team(*, team: Team) -> WorkingCalendar:

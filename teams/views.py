@@ -2,6 +2,7 @@
 
 Admins change everything. A manager manages the members and holidays of the teams they manage (and
 their sub-teams). A team the user cannot see is a 404; a page their role doesn't allow is a 403.
+Reads (and those decisions) go through teams.selectors, writes through teams.services.
 """
 
 from functools import wraps
@@ -9,8 +10,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -25,7 +25,6 @@ from .forms import (
     TeamForm,
     add_service_errors,
 )
-from .models import Holiday, Membership, Team
 
 
 def admin_required(view):
@@ -39,61 +38,6 @@ def admin_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-# --- Reads these pages need that teams.selectors does not offer yet (candidates to move there) -----------
-
-
-def _team_and_can_manage(user, team_id) -> tuple[Team, bool]:
-    """The team, and whether the user manages it (admin, or manager of it or a team above); 404 if not visible."""
-    if team_id in selectors.managed_team_ids(user=user):
-        return get_object_or_404(Team.objects.select_related("parent"), id=team_id), True
-    return selectors.team_get_for_user(user=user, id=team_id), False
-
-
-def _managed_team(user, team_id) -> Team:
-    """The team if the user may manage its members and holidays: 404 if they can't see it, 403 if only see it."""
-    team, can_manage = _team_and_can_manage(user, team_id)
-    if not can_manage:
-        raise PermissionDenied
-    return team
-
-
-def _current_membership(team: Team, membership_id: int) -> Membership:
-    """A current membership of exactly this team (a forged id from another team is a 404)."""
-    members = selectors.active_memberships().filter(team=team).select_related("user", "team")
-    return get_object_or_404(members, id=membership_id)
-
-
-def _past_and_upcoming_members(team: Team) -> tuple[list[Membership], list[Membership]]:
-    """Memberships of this team that ended before today, and those that start after today (one query)."""
-    today = timezone.localdate()
-    rows = (
-        Membership.objects.filter(team=team)
-        .filter(Q(active_to__lt=today) | Q(active_from__gt=today))
-        .select_related("user")
-        .order_by("-active_to", "active_from")
-    )
-    former, upcoming = [], []
-    for membership in rows:
-        (former if membership.active_from <= today else upcoming).append(membership)
-    return former, upcoming
-
-
-def _holidays_in_force(team: Team) -> list[Holiday]:
-    """The team's own holidays and those of every team above it (two queries)."""
-    team_ids = selectors.team_ids_with_ancestors([team.id])
-    return list(Holiday.objects.filter(team_id__in=team_ids).select_related("team").order_by("date"))
-
-
-def _as_tree(teams) -> list[dict]:
-    """Nested {"team", "children"} nodes, siblings by name; a team whose parent is not visible is a root."""
-    nodes = {team.id: {"team": team, "children": []} for team in sorted(teams, key=lambda t: t.name.casefold())}
-    roots = []
-    for node in nodes.values():
-        parent_id = node["team"].parent_id
-        (nodes[parent_id]["children"] if parent_id in nodes else roots).append(node)
-    return roots
 
 
 # --- Pages ----------------------------------------------------------------------------------------------
@@ -111,22 +55,12 @@ def home(request):
 
 @login_required
 def team_list(request):
-    teams = selectors.team_list_for_user(user=request.user)
-    return render(request, "teams/team_list.html", {"tree": _as_tree(teams)})
+    return render(request, "teams/team_list.html", {"tree": selectors.team_tree_for_user(user=request.user)})
 
 
 @admin_required
 def team_create(request):
-    form = TeamForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            team = services.team_create(**form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error, rename={"slug": "name"})
-        else:
-            messages.success(request, f"Team “{team.name}” created.")
-            return redirect("team_detail", team.id)
-    return render(request, "teams/team_form.html", {"form": form, "team": None})
+    return _team_form_page(request, team=None)
 
 
 @login_required
@@ -134,27 +68,36 @@ def team_update(request, team_id):
     team = selectors.team_get_for_user(user=request.user, id=team_id)
     if not request.user.is_staff:
         raise PermissionDenied
+    return _team_form_page(request, team=team)
+
+
+def _team_form_page(request, *, team):
+    """The team form: a new team when `team` is None, else that team's settings."""
     form = TeamForm(request.POST or None, team=team)
     if request.method == "POST" and form.is_valid():
         try:
-            services.team_update(team=team, **form.cleaned_data)
+            if team is None:
+                saved = services.team_create(**form.cleaned_data)
+            else:
+                saved = services.team_update(team=team, **form.cleaned_data)
         except ValidationError as error:
-            team.refresh_from_db()  # the service set the rejected values on it
-            add_service_errors(form, error)
+            if team is not None:
+                team.refresh_from_db()  # the service set the rejected values on it
+            add_service_errors(form, error, rename={"slug": "name"})
         else:
-            messages.success(request, f"Team “{team.name}” saved.")
-            return redirect("team_detail", team.id)
+            messages.success(request, f"Team “{saved.name}” {'created' if team is None else 'saved'}.")
+            return redirect("team_detail", saved.id)
     return render(request, "teams/team_form.html", {"form": form, "team": team})
 
 
 @login_required
 def team_detail(request, team_id):
-    team, can_manage = _team_and_can_manage(request.user, team_id)
+    team, can_manage = selectors.team_and_can_manage_for_user(user=request.user, id=team_id)
     return _render_team_page(request, team, can_manage=can_manage)
 
 
 def _render_team_page(request, team, *, can_manage=True, member_form=None, holiday_form=None):
-    former, upcoming = _past_and_upcoming_members(team)
+    former, upcoming = selectors.team_former_and_upcoming_members(team=team)
     members = list(selectors.team_members(team=team))
     context = {
         "team": team,
@@ -162,7 +105,7 @@ def _render_team_page(request, team, *, can_manage=True, member_form=None, holid
         "includes_sub_teams": any(m.team_id != team.id for m in members),
         "former_members": former,
         "upcoming_members": upcoming,
-        "holidays": _holidays_in_force(team),
+        "holidays": selectors.team_holidays_in_force(team=team),
         "weekdays": WEEKDAYS,
         "can_manage": can_manage,
         "today": timezone.localdate(),
@@ -173,13 +116,18 @@ def _render_team_page(request, team, *, can_manage=True, member_form=None, holid
     return render(request, "teams/team_detail.html", context)
 
 
+def _to_section(team, section):
+    """Back to a section (members, holidays) of the team page, after a change without htmx."""
+    return redirect(reverse("team_detail", args=[team.id]) + f"#{section}")
+
+
 # --- Members (admins and the team's managers) ------------------------------------------------------------
 
 
 @login_required
 @require_POST
 def member_add(request, team_id):
-    team = _managed_team(request.user, team_id)
+    team = selectors.team_get_managed_by(user=request.user, id=team_id)
     form = MemberAddForm(request.POST, team=team)
     if form.is_valid():
         try:
@@ -188,15 +136,15 @@ def member_add(request, team_id):
             add_service_errors(form, error, field="user")
         else:
             messages.success(request, f"{membership.user} joined {team.name} as {membership.get_role_display()}.")
-            return redirect(reverse("team_detail", args=[team.id]) + "#members")
+            return _to_section(team, "members")
     return _render_team_page(request, team, member_form=form)
 
 
 @login_required
 def member_update(request, team_id, membership_id):
     """Change a member's role or capacity; with htmx the form replaces the member's row in place."""
-    team = _managed_team(request.user, team_id)
-    membership = _current_membership(team, membership_id)
+    team = selectors.team_get_managed_by(user=request.user, id=team_id)
+    membership = selectors.membership_get_current(team=team, id=membership_id)
     form = MemberUpdateForm(request.POST or None, membership=membership)
     if request.method == "POST" and form.is_valid():
         try:
@@ -211,15 +159,15 @@ def member_update(request, team_id, membership_id):
             messages.success(
                 request, f"{membership.user}: {membership.get_role_display()}, capacity {membership.capacity:.2f}."
             )
-            return redirect(reverse("team_detail", args=[team.id]) + "#members")
+            return _to_section(team, "members")
     return _render_member_edit(request, team, membership, form=form)
 
 
 @login_required
 @require_POST
 def member_remove(request, team_id, membership_id):
-    team = _managed_team(request.user, team_id)
-    membership = _current_membership(team, membership_id)
+    team = selectors.team_get_managed_by(user=request.user, id=team_id)
+    membership = selectors.membership_get_current(team=team, id=membership_id)
     form = MemberRemoveForm(request.POST)
     if form.is_valid():
         try:
@@ -229,7 +177,7 @@ def member_remove(request, team_id, membership_id):
             add_service_errors(form, error, field="active_to")
         else:
             messages.success(request, f"{membership.user}'s last day in {team.name}: {membership.active_to:%d %b %Y}.")
-            return redirect(reverse("team_detail", args=[team.id]) + "#members")
+            return _to_section(team, "members")
     return _render_member_edit(request, team, membership, remove_form=form)
 
 
@@ -250,7 +198,7 @@ def _render_member_edit(request, team, membership, *, form=None, remove_form=Non
 @login_required
 @require_POST
 def holiday_add(request, team_id):
-    team = _managed_team(request.user, team_id)
+    team = selectors.team_get_managed_by(user=request.user, id=team_id)
     form = HolidayForm(request.POST)
     if form.is_valid():
         try:
@@ -269,8 +217,8 @@ def holiday_add(request, team_id):
 @login_required
 @require_POST
 def holiday_remove(request, team_id, holiday_id):
-    team = _managed_team(request.user, team_id)
-    holiday = get_object_or_404(Holiday, id=holiday_id, team=team)
+    team = selectors.team_get_managed_by(user=request.user, id=team_id)
+    holiday = selectors.holiday_get_for_team(team=team, id=holiday_id)
     services.holiday_remove(holiday=holiday)
     if not request.htmx:
         messages.success(request, f"{holiday.date:%d %b %Y} is a working day again for {team.name}.")
@@ -280,9 +228,14 @@ def holiday_remove(request, team_id, holiday_id):
 def _holidays_changed(request, team):
     if request.htmx:
         return _render_holidays(request, team, HolidayForm())
-    return redirect(reverse("team_detail", args=[team.id]) + "#holidays")
+    return _to_section(team, "holidays")
 
 
 def _render_holidays(request, team, form):
-    context = {"team": team, "holidays": _holidays_in_force(team), "holiday_form": form, "can_manage": True}
+    context = {
+        "team": team,
+        "holidays": selectors.team_holidays_in_force(team=team),
+        "holiday_form": form,
+        "can_manage": True,
+    }
     return render(request, "teams/team_detail.html#holidays", context)

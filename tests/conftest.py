@@ -1,4 +1,5 @@
-"""Shared fixtures: the named personas, and the rule that service-backed tests never silently skip in CI."""
+"""Shared fixtures: the named personas, eager Celery, and the rule that service-backed tests never silently skip
+in CI."""
 
 import os
 from types import SimpleNamespace
@@ -6,11 +7,13 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 
+from config.celery import app
 from teams.models import Membership
 
 from .factories import MembershipFactory, TeamFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+EAGER = {"task_always_eager": True, "task_eager_propagates": True}
 
 
 def _service_missing(marker_name):
@@ -80,3 +83,12 @@ def personas(admin_user, manager_a, rep_a, manager_b, rep_b, team_a, team_b):
         team_a=team_a,
         team_b=team_b,
     )
+
+
+@pytest.fixture
+def eager_celery():
+    """Queued tasks (e.g. notify()'s email) run in-process, as a worker would: the broker is not under test."""
+    saved = {name: app.conf[name] for name in EAGER}
+    app.conf.update(EAGER)
+    yield
+    app.conf.update(saved)

@@ -37,12 +37,12 @@ from django.utils import timezone
 
 from goals import breakdown
 from goals.models import Goal, GoalRevision, Kpi, MicroGoal
-from goals.selectors import goal_manageable_by
+from goals.selectors import entry_list_for_owner, goal_manageable_by
 from teams.calendar import WorkingCalendar
 from teams.models import Membership, User
 from teams.selectors import calendars_for_teams, rep_membership, team_members
 
-from .goals import _decimal, _recompute_after_commit, owner_entries
+from .goals import _decimal, _recompute_after_commit
 
 ONE_DAY = datetime.timedelta(days=1)
 PLANNABLE = (Goal.Status.DRAFT, Goal.Status.ACTIVE)
@@ -320,7 +320,7 @@ def _achieved(goal: Goal, *, until: datetime.date) -> Decimal:
 
     SQLite sums decimals as floats; every entry is a whole number of KPI steps, so snapping the sum back to the
     KPI's step restores the exact total (as the progress engine does)."""
-    entries = owner_entries(owner_user=goal.owner_user, owner_team=goal.owner_team).filter(
+    entries = entry_list_for_owner(owner_user=goal.owner_user, owner_team=goal.owner_team).filter(
         kpi=goal.kpi, voided_at__isnull=True, date__gte=goal.start_date, date__lte=until
     )
     total = entries.aggregate(total=Sum("value"))["total"] or Decimal(0)

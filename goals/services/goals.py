@@ -21,14 +21,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
-from goals.models import Goal, GoalRevision, Kpi, MicroGoal, ProgressEntry
-from goals.selectors import goal_manageable_by
+from goals.models import Goal, GoalRevision, Kpi, MicroGoal
+from goals.selectors import entry_list_for_owner, goal_manageable_by
 from teams.calendar import WorkingCalendar
-from teams.models import Membership, Team, User
-from teams.selectors import calendars_for_teams, rep_membership, team_ids_with_descendants
+from teams.models import Team, User
+from teams.selectors import calendars_for_teams, rep_membership
 
 RATE_QUANTUM = Decimal("0.0001")  # the stored rates have four decimals, like every value
 ACHIEVABLE_MAX_RATIO = Decimal("1.0")  # required ≤ 1.0 × historical
@@ -85,7 +85,7 @@ def achievability_assess(
     _require_one_owner(owner_user, owner_team)
     today = today or timezone.localdate()
     calendar = _owner_calendar(owner_user=owner_user, owner_team=owner_team)
-    entries = owner_entries(owner_user=owner_user, owner_team=owner_team)
+    entries = entry_list_for_owner(owner_user=owner_user, owner_team=owner_team)
     working_days = calendar.count(max(start, today), due)
     required = Decimal(target) - Decimal(baseline)
     required = required / max(working_days, 1)
@@ -136,22 +136,6 @@ def _owner_calendar(*, owner_user, owner_team) -> WorkingCalendar:
         return calendars_for_teams(team_ids=[owner_team.id])[owner_team.id]
     membership = rep_membership(user=owner_user)
     return calendars_for_teams(team_ids=[membership.team_id])[membership.team_id] if membership else WorkingCalendar()
-
-
-def owner_entries(*, owner_user=None, owner_team=None) -> QuerySet[ProgressEntry]:
-    """The entries that count for an owner, by the progress engine's rule: the user's own, or for a team those of
-    anyone who was a rep of the team or a sub-team on the entry's date (managers' own entries do not count).
-    Costs one query to read the team tree; the rest is a subquery of the returned queryset."""
-    if owner_team is None:
-        return ProgressEntry.objects.filter(user=owner_user)
-    was_rep = Membership.objects.filter(
-        Q(active_to__isnull=True) | Q(active_to__gte=OuterRef("date")),
-        user_id=OuterRef("user_id"),
-        team_id__in=team_ids_with_descendants([owner_team.id]),
-        role=Membership.Role.REP,
-        active_from__lte=OuterRef("date"),
-    )
-    return ProgressEntry.objects.filter(Exists(was_rep))
 
 
 # --- Create, update, activate, cancel ---------------------------------------------------------------------------

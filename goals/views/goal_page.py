@@ -19,11 +19,10 @@ from django.views.decorators.http import require_POST
 from goals import charts, pace, services
 from goals.forms import GoalEditForm, ReasonForm
 from goals.models import Goal, GoalRevision, MicroGoal
-from goals.selectors import goal_get_for_user, goal_manageable_by
+from goals.selectors import goal_get_for_user, goal_manageable_by, micro_goal_list_for_goal, revision_list_for_goal
 from goals.templatetags.pacer import kpi_value
 from goals.views.manager import format_rate, verdict_display
 from teams.forms import add_service_errors
-from teams.models import Team, User
 
 LIVE = (Goal.Status.DRAFT, Goal.Status.ACTIVE)
 FIELD_LABELS = {
@@ -88,11 +87,7 @@ def _figures(goal: Goal, *, calendar, today) -> dict:
 
 def _micro_goal_views(goal: Goal, today) -> tuple[list[PeriodSummary], list[MicroGoal]]:
     """The plan by period, and the micro goals of the current period (else the next one). One query."""
-    micro_goals = list(
-        goal.micro_goals.exclude(status=MicroGoal.Status.CANCELLED)
-        .select_related("assignee", "kpi")
-        .order_by("start_date", "assignee__first_name", "assignee__last_name", "assignee__username")
-    )
+    micro_goals = list(micro_goal_list_for_goal(goal=goal))
     periods: dict[tuple, PeriodSummary] = {}
     for micro in micro_goals:
         key = (micro.start_date, micro.due_date)
@@ -115,18 +110,7 @@ def _micro_goal_views(goal: Goal, today) -> tuple[list[PeriodSummary], list[Micr
 
 def _timeline(goal: Goal) -> list[GoalRevision]:
     """Revisions newest first, each with readable changes. Queries: 1, plus at most 2 to name changed owners."""
-    revisions = list(goal.revisions.select_related("changed_by"))
-    owner_ids = {"user": set(), "team": set()}
-    for revision in revisions:
-        for value in revision.changes.get("owner", []):
-            kind, _, pk = str(value).partition(":")
-            if kind in owner_ids and pk.isdigit():
-                owner_ids[kind].add(int(pk))
-    names = {}
-    if owner_ids["user"]:
-        names |= {f"user:{u.id}": str(u) for u in User.objects.filter(id__in=owner_ids["user"])}
-    if owner_ids["team"]:
-        names |= {f"team:{t.id}": t.name for t in Team.objects.filter(id__in=owner_ids["team"])}
+    revisions, names = revision_list_for_goal(goal=goal)
     for revision in revisions:
         revision.readable = [
             Change(

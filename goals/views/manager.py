@@ -14,24 +14,27 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from goals import charts, pace, services
+from goals import charts, selectors, services
 from goals.forms import CADENCE_CHOICES, BulkTargetsForm, DashboardFilterForm, GoalCreateForm
-from goals.models import Goal, Health, Kpi, MicroGoal, ProgressEntry
+from goals.models import Goal, Health, Kpi
 from goals.templatetags.pacer import kpi_value
 from teams.calendar import WorkingCalendar
 from teams.forms import add_service_errors
-from teams.models import Membership, Team
-from teams.selectors import active_memberships, calendars_for_teams, managed_team_ids, team_ids_with_descendants
+from teams.models import Membership
+from teams.selectors import (
+    calendars_for_reps,
+    managed_team_ids,
+    team_ids_with_descendants,
+    team_members,
+    teams_managed_by,
+)
 
 NO_BREAKDOWN = "none"
-# Worst first: the dashboard lists reps who need attention at the top.
-HEALTH_ORDER = {Health.OFF_TRACK: 0, Health.AT_RISK: 1, Health.ON_TRACK: 2, Health.ACHIEVED: 3, "": 4}
 SERVICE_FIELDS = {"owner_user": "owner", "owner_team": "owner", "assignees": "owner"}
 
 
@@ -97,24 +100,7 @@ def manager_required(view):
     return wrapper
 
 
-# --- Team dashboard -------------------------------------------------------------------------------------------
-# Reads only this page needs (candidates for goals/selectors.py once a second page wants them).
-
-
-@dataclass
-class RepRow:
-    membership: Membership
-    attainment: Decimal | None = None
-    health: str = ""
-    goals: int = 0
-    last_entry: datetime.date | None = None
-    entries_this_week: int = 0
-    _attainments: list = field(default_factory=list)
-    _healths: list = field(default_factory=list)
-
-    @property
-    def user(self):
-        return self.membership.user
+# --- Team dashboard (its reads: goals.selectors.dashboard_*) ---------------------------------------------------
 
 
 def period_bounds(period: str, today: datetime.date, start=None, end=None) -> tuple[datetime.date, datetime.date]:
@@ -129,65 +115,11 @@ def period_bounds(period: str, today: datetime.date, start=None, end=None) -> tu
     return first, next_first - datetime.timedelta(days=1)
 
 
-def dashboard_rep_rows(*, team_ids, start, end, today) -> list[RepRow]:
-    """One row per current rep of the teams, worst health first. Queries: 4, whatever the number of reps —
-    rep memberships, their own goals in the period, their micro goals in the period, one aggregate of entries."""
-    rows = {
-        m.user_id: RepRow(m)
-        for m in active_memberships(today)
-        .filter(team_id__in=team_ids, role=Membership.Role.REP)
-        .select_related("user", "team")
-    }
-    if not rows:
-        return []
-    overlap = Q(start_date__lte=min(end, today), due_date__gte=start)  # in the period and started by today
-    goals = (
-        Goal.objects.filter(overlap, owner_user_id__in=list(rows))
-        .exclude(status=Goal.Status.CANCELLED)
-        .values_list("owner_user_id", "status", "current_value", "baseline_value", "target_value", "health")
-    )
-    micro_goals = (
-        MicroGoal.objects.filter(overlap, assignee_id__in=list(rows))
-        .exclude(status=MicroGoal.Status.CANCELLED)
-        .values_list("assignee_id", "status", "current_value", "target_value", "health")
-    )
-    items = [(u, s, c, b, t, h) for u, s, c, b, t, h in goals]
-    items += [(u, s, c, Decimal(0), t, h) for u, s, c, t, h in micro_goals]
-    for user_id, status, current, baseline, target, health in items:
-        row = rows[user_id]
-        row.goals += 1
-        row._attainments.append(pace.attainment_percent(current=current, baseline=baseline, target=target))
-        if health:
-            row._healths.append((status == Goal.Status.ACTIVE, health))
-    week_start = today - datetime.timedelta(days=today.weekday())
-    for user_id, last, week in (
-        ProgressEntry.objects.filter(user_id__in=list(rows), voided_at__isnull=True, date__lte=today)
-        .order_by()
-        .values("user_id")
-        .annotate(last=Max("date"), week=Count("id", filter=Q(date__gte=week_start)))
-        .values_list("user_id", "last", "week")
-    ):
-        rows[user_id].last_entry, rows[user_id].entries_this_week = last, week
-    for row in rows.values():
-        if row._attainments:
-            row.attainment = sum(row._attainments) / len(row._attainments)
-        live = [h for active, h in row._healths if active] or [h for _, h in row._healths]
-        row.health = min(live, key=HEALTH_ORDER.get, default="")
-    return sorted(
-        rows.values(),
-        key=lambda r: (
-            HEALTH_ORDER[r.health],
-            r.attainment if r.attainment is not None else Decimal(10**6),
-            str(r.user).casefold(),
-        ),
-    )
-
-
 @manager_required
 def dashboard(request):
     """The manager's home page. Queries: constant in the number of reps (see test_manager_pages)."""
     today = timezone.localdate()
-    teams = Team.objects.filter(id__in=request.managed_team_ids).order_by("name")
+    teams = teams_managed_by(user=request.user, team_ids=request.managed_team_ids)
     form = DashboardFilterForm(request.GET or None, teams=teams)
     team, period, start, end = None, "month", None, None
     if form.is_bound and form.is_valid():
@@ -196,18 +128,8 @@ def dashboard(request):
     start, end = period_bounds(period, today, start, end)
     team_ids = team_ids_with_descendants([team.id]) if team else request.managed_team_ids
 
-    rep_rows = dashboard_rep_rows(team_ids=team_ids, start=start, end=end, today=today)
-    team_goals = list(
-        Goal.objects.filter(owner_team_id__in=team_ids, start_date__lte=end, due_date__gte=start)
-        .exclude(status=Goal.Status.CANCELLED)
-        .select_related("kpi", "owner_team")
-        .order_by("due_date", "title")
-    )
-    team_goals.sort(key=lambda g: g.status != Goal.Status.ACTIVE)  # active first, then draft and closed ones
-    for goal in team_goals:
-        goal.attainment = pace.attainment_percent(
-            current=goal.current_value, baseline=goal.baseline_value, target=goal.target_value
-        )
+    rep_rows = selectors.dashboard_rep_rows(team_ids=team_ids, start=start, end=end, today=today)
+    team_goals = selectors.dashboard_team_goals(team_ids=team_ids, start=start, end=end)
     chart_goal = _chosen(team_goals, request.GET.get("goal"))
     burnup = charts.goal_burnup(chart_goal, today=today) if chart_goal else None
     context = {
@@ -302,20 +224,6 @@ def plan_table(goal: Goal, rows, *, calendars_by_user: dict) -> PlanTable:
     )
 
 
-def _calendars_by_user(user_ids) -> dict[int, WorkingCalendar]:
-    """Each assignee's team calendar (for the holidays of each period). Queries: 3–4."""
-    if not user_ids:
-        return {}
-    teams = dict(
-        active_memberships()
-        .filter(user_id__in=user_ids, role=Membership.Role.REP)
-        .order_by("active_from")
-        .values_list("user_id", "team_id")
-    )
-    calendars = calendars_for_teams(team_ids=set(teams.values())) if teams else {}
-    return {user_id: calendars[team_id] for user_id, team_id in teams.items()}
-
-
 def _goal_kwargs(form) -> dict:
     return {k: v for k, v in form.service_kwargs().items() if k != "cadence"}
 
@@ -328,7 +236,7 @@ def _preview(form, user, cadence) -> tuple[Goal, PlanTable | None]:
         rows = []
         if cadence != NO_BREAKDOWN:
             rows = services.micro_goals_generate(goal=goal, cadence=cadence, preview=True, created_by=user)
-        calendars = _calendars_by_user({row.assignee.pk for row in rows})
+        calendars = calendars_for_reps(user_ids={row.assignee.pk for row in rows})
         transaction.set_rollback(True)
     return goal, (plan_table(goal, rows, calendars_by_user=calendars) if rows else None)
 
@@ -461,11 +369,11 @@ class _Rollback(Exception):
 @manager_required
 def goal_bulk(request):
     """One KPI and window for every rep of a team, each rep with their own target; saved in ONE transaction."""
-    teams = Team.objects.filter(id__in=request.managed_team_ids).order_by("name")
+    teams = teams_managed_by(user=request.user, team_ids=request.managed_team_ids)
     source = request.POST if request.method == "POST" else request.GET
     team_id = source.get("team", "")
     team = next((t for t in teams if str(t.id) == team_id), None)
-    reps = team_members_reps(team)
+    reps = list(team_members(team=team, role=Membership.Role.REP)) if team else []
     if request.method == "POST":
         form = BulkTargetsForm(request.POST, teams=teams, reps=reps)
     else:
@@ -488,18 +396,6 @@ def goal_bulk(request):
             messages.success(request, f"{len(created)} goals set for {form.cleaned_data['team']}.")
             return redirect(f"{reverse('dashboard')}?team={form.cleaned_data['team'].id}")
     return render(request, "goals/bulk_targets.html", {"form": form, "team": team})
-
-
-def team_members_reps(team):
-    """Current reps of the team and its sub-teams (one query), or none without a team."""
-    if team is None:
-        return []
-    return list(
-        active_memberships()
-        .filter(team_id__in=team_ids_with_descendants([team.id]), role=Membership.Role.REP)
-        .select_related("user", "team")
-        .order_by("user__first_name", "user__last_name", "user__username")
-    )
 
 
 def _bulk_save(form, user) -> list[Goal]:

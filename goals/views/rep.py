@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,7 +33,7 @@ from goals.templatetags.pacer import kpi_value
 from teams import selectors as team_selectors
 from teams.calendar import WorkingCalendar
 from teams.forms import add_service_errors
-from teams.models import Membership, User
+from teams.models import User
 
 HISTORY_PAGE_SIZE = 25
 TODAY_ENTRIES_SHOWN = 50  # a CRM import may add hundreds in a day; Today lists the latest ones
@@ -148,7 +148,7 @@ class TodayData:
 
     def kpis(self):
         """The KPIs this person may log on now (a forged id is a form error)."""
-        return Kpi.objects.filter(id__in=[card.kpi.pk for card in self.cards], is_active=True)
+        return selectors.kpi_list().filter(id__in=[card.kpi.pk for card in self.cards])
 
 
 def _today_data(*, viewer: User, subject: User) -> TodayData:
@@ -192,7 +192,8 @@ def _today_data(*, viewer: User, subject: User) -> TodayData:
     sorted_cards = sorted(cards.values(), key=lambda c: c.kpi.name.casefold())
     start_of_day = datetime.datetime.combine(today, datetime.time.min, tzinfo=subject.zone)
     entries = (
-        entries.filter(Q(date=today) | Q(created_at__gte=start_of_day))
+        # Backfills typed in today show too; a CRM import of older days is not "logged today" by the rep.
+        entries.filter(Q(date=today) | Q(created_at__gte=start_of_day, source=ProgressEntry.Source.WEB))
         .select_related("voided_by")
         .order_by("-created_at", "-id")[:TODAY_ENTRIES_SHOWN]
     )
@@ -412,32 +413,13 @@ def my_goals(request):
 # --- a goal's entry history -------------------------------------------------------------------------------------
 
 
-def _goal_entries(*, viewer: User, goal: Goal):
-    """The entries that count (or, voided, counted) for the goal, among those the viewer may see: its owner's
-    — for a team goal, anyone's who was a rep of the team or a sub-team on the entry's date — on its KPI,
-    dated inside its window; newest first. The same scope as the progress engine."""
-    entries = selectors.entry_list_for_user(user=viewer).filter(
-        kpi_id=goal.kpi_id, date__gte=goal.start_date, date__lte=goal.due_date
-    )
-    if goal.owner_user_id is not None:
-        entries = entries.filter(user_id=goal.owner_user_id)
-    else:
-        rep_that_day = Membership.objects.filter(
-            user_id=OuterRef("user_id"),
-            team_id__in=team_selectors.team_ids_with_descendants([goal.owner_team_id]),
-            role=Membership.Role.REP,
-            active_from__lte=OuterRef("date"),
-        ).filter(Q(active_to__isnull=True) | Q(active_to__gte=OuterRef("date")))
-        entries = entries.filter(Exists(rep_that_day))
-    return entries.select_related("voided_by").order_by("-date", "-created_at", "-id")
-
-
 @login_required
 @require_GET
 def goal_entries(request, goal_id):
     """The paged log history of a goal; with htmx the `history` fragment alone (the goal page includes it)."""
     goal = selectors.goal_get_for_user(user=request.user, id=goal_id)
-    page = Paginator(_goal_entries(viewer=request.user, goal=goal), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    entries = selectors.entry_list_for_goal(user=request.user, goal=goal)
+    page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"goal": goal, "page": page, "team_goal": goal.owner_team_id is not None}
     template = "goals/entry_history.html#history" if request.htmx else "goals/entry_history.html"
     return render(request, template, context)

@@ -13,20 +13,10 @@ from teams import services as team_services
 from teams.models import Membership
 from tests.factories import KpiFactory, MembershipFactory, MicroGoalFactory, ProgressEntryFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("monday_2_march")]
 
 D = datetime.date
 TODAY = D(2026, 3, 2)  # a Monday
-
-
-@pytest.fixture(autouse=True)
-def _today(time_machine):
-    time_machine.move_to(datetime.datetime(2026, 3, 2, 9, tzinfo=datetime.UTC), tick=False)
-
-
-@pytest.fixture
-def deals(db):
-    return KpiFactory(name="Deals won")
 
 
 @pytest.fixture

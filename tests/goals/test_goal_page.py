@@ -8,7 +8,6 @@ import json
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from goals import charts, services
@@ -24,20 +23,9 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wednesday_11_march")]
 
 TODAY = datetime.date(2026, 3, 11)
-
-
-@pytest.fixture(autouse=True)
-def wednesday():
-    with time_machine.travel(datetime.datetime(2026, 3, 11, 10, 0, tzinfo=datetime.UTC), tick=False):
-        yield
-
-
-@pytest.fixture
-def deals(db):
-    return KpiFactory(name="Deals won")
 
 
 @pytest.fixture

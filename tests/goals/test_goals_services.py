@@ -12,21 +12,11 @@ from goals.models import Goal, GoalRevision, Kpi, MicroGoal
 from teams.calendar import WorkingCalendar
 from tests.factories import GoalFactory, KpiFactory, MembershipFactory, ProgressEntryFactory, TeamFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("monday_2_march")]
 
 D = datetime.date
 TODAY = D(2026, 3, 2)  # a Monday
 DUE = D(2026, 3, 27)  # Friday four weeks later: 20 working days from TODAY
-
-
-@pytest.fixture(autouse=True)
-def _today(time_machine):
-    time_machine.move_to(datetime.datetime(2026, 3, 2, 9, tzinfo=datetime.UTC), tick=False)
-
-
-@pytest.fixture
-def deals(db):
-    return KpiFactory(name="Deals won")
 
 
 def _history(user, kpi, per_day, days=60):

@@ -7,7 +7,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.test import override_settings
 from django.urls import reverse
 
@@ -15,7 +14,6 @@ from goals import services
 from goals.models import Goal, Health, MicroGoal
 from tests.factories import (
     GoalFactory,
-    KpiFactory,
     MembershipFactory,
     MicroGoalFactory,
     ProgressEntryFactory,
@@ -23,22 +21,11 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wednesday_11_march")]
 
 TODAY = datetime.date(2026, 3, 11)
 HTMX = {"HTTP_HX_REQUEST": "true"}
 MANAGER_URLS = ["dashboard", "goal_create", "goal_bulk"]
-
-
-@pytest.fixture(autouse=True)
-def wednesday():
-    with time_machine.travel(datetime.datetime(2026, 3, 11, 10, 0, tzinfo=datetime.UTC), tick=False):
-        yield
-
-
-@pytest.fixture
-def deals(db):
-    return KpiFactory(name="Deals won")
 
 
 def goal_data(owner, kpi, **overrides):

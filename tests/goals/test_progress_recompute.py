@@ -46,11 +46,6 @@ def recompute(*objs, today=TODAY):
     return objs[0] if len(objs) == 1 else objs
 
 
-@pytest.fixture
-def deals():
-    return KpiFactory(name="Deals won")
-
-
 # --- which entries count -------------------------------------------------------------------------------
 
 

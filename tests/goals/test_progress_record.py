@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from goals import services
 from goals.models import Kpi, ProgressEntry
+from tests.concurrency import run_in_threads
 from tests.factories import KpiFactory, ProgressEntryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -180,22 +180,13 @@ def test_a_duplicate_that_wins_the_race_is_returned_not_raised(rep_a, revenue, m
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicates_count_once_on_postgres(rep_a, revenue):
-    barrier, results, errors = threading.Barrier(4), [], []
+    barrier = threading.Barrier(4)
 
     def send():
-        try:
-            barrier.wait()
-            results.append(record(rep_a, revenue, "5", source="api", external_id="deal-race").pk)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        barrier.wait()
+        return record(rep_a, revenue, "5", source="api", external_id="deal-race").pk
 
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_in_threads(send, 4)
     assert errors == []
     assert len(set(results)) == 1 and ProgressEntry.objects.count() == 1
 

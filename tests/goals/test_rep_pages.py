@@ -8,7 +8,6 @@ import uuid
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from goals import services
@@ -16,21 +15,15 @@ from goals.models import Goal, Kpi, MicroGoal, ProgressEntry
 from teams.models import Membership, User
 from tests.factories import GoalFactory, KpiFactory, MicroGoalFactory, ProgressEntryFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wednesday_11_march")]
 
 TODAY = datetime.date(2026, 3, 11)
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture(autouse=True)
-def wednesday():
-    with time_machine.travel(datetime.datetime(2026, 3, 11, 10, 0, tzinfo=datetime.UTC), tick=False):
-        yield
-
-
 @pytest.fixture
 def demos(db):
-    # Ids past 999 throughout: an id printed without |unlocalize would read "1,234" (USE_THOUSAND_SEPARATOR).
+    # Ids past 999 throughout: an id must render as "1234" in URLs and DOM ids, never "1,234".
     return KpiFactory(id=1234, name="Demos booked")
 
 
@@ -122,6 +115,17 @@ def test_a_past_date_is_fine_and_the_entry_says_which_day(client, personas, plan
     body = log(client, demos, date=datetime.date(2026, 3, 9)).content.decode()
     assert ProgressEntry.objects.get().date == datetime.date(2026, 3, 9)
     assert "for Mon 9 Mar" in body
+
+
+def test_logged_today_lists_todays_backfills_but_not_a_crm_import_of_older_days(client, personas, plan, demos):
+    client.force_login(personas.rep_a)
+    last_week = TODAY - datetime.timedelta(days=7)
+    log(client, demos, value="2", date=last_week, htmx=False)
+    ProgressEntryFactory(user=personas.rep_a, kpi=demos, date=last_week, value=Decimal(9), source="import")
+    page = client.get(reverse("today")).content.decode()
+    logged_today = page[page.index('id="today-entries-heading"') :]
+    assert logged_today.count("for Wed 4 Mar") == 1  # the rep's own backfill, typed in today
+    assert "Import" not in logged_today
 
 
 def test_a_forged_kpi_id_is_a_form_error_and_logs_nothing(client, personas, plan):

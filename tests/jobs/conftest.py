@@ -4,24 +4,11 @@ import datetime
 import itertools
 from decimal import Decimal
 
-import pytest
-
-from config.celery import app
 from goals.models import Goal, Health, Kpi, MicroGoal, ProgressEntry
 from teams.models import Membership
 from tests.factories import MembershipFactory, UserFactory
 
-EAGER = {"task_always_eager": True, "task_eager_propagates": True}
 _seq = itertools.count()
-
-
-@pytest.fixture
-def eager_celery():
-    """Queued tasks (the notification emails) run in-process, as a worker would."""
-    saved = {name: app.conf[name] for name in EAGER}
-    app.conf.update(EAGER)
-    yield
-    app.conf.update(saved)
 
 
 def make_kpi(**fields):

@@ -21,7 +21,7 @@ import time_machine
 from celery.app.task import Task
 from django.conf import settings
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 
 from config.celery import app
 from config.schedule import DEFAULT_SCHEDULE
@@ -31,6 +31,7 @@ from goals.services import reminders
 from notifications import tasks as notification_tasks
 from notifications.models import Notification
 from teams.models import Holiday
+from tests.concurrency import run_in_threads
 
 from .conftest import make_entry, make_goal, make_kpi, make_manager, make_micro_goal, make_rep
 
@@ -71,19 +72,10 @@ def delivered():
     return sorted(Notification.objects.values_list("user__username", "kind"))
 
 
-@pytest.fixture
-def eager_emails():
-    """notify()'s email task runs in-process when queued (the broker is not under test here)."""
-    saved = {name: app.conf[name] for name in ("task_always_eager", "task_eager_propagates")}
-    app.conf.update(task_always_eager=True, task_eager_propagates=True)
-    yield
-    app.conf.update(saved)
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize(("task", "expected"), REMINDER_TASKS)
 def test_each_reminder_task_run_twice_delivers_one_notification_and_one_email(
-    task, expected, everyone_due, eager_emails, django_capture_on_commit_callbacks
+    task, expected, everyone_due, eager_celery, django_capture_on_commit_callbacks
 ):
     with time_machine.travel(MONDAY_1600_UTC, tick=False):
         for _ in range(2):
@@ -94,33 +86,11 @@ def test_each_reminder_task_run_twice_delivers_one_notification_and_one_email(
     assert Notification.objects.filter(email_status="sent").count() == len(expected)
 
 
-def run_concurrently(fn, n=2):
-    """Run fn in n threads at once, each with its own database connection; re-raise the first error."""
-    errors = []
-
-    def target():
-        try:
-            fn()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target) for _ in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a concurrent run hung"
-    if errors:
-        raise errors[0]
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("task", "expected"), REMINDER_TASKS)
 def test_each_reminder_task_run_twice_concurrently_delivers_one_notification_and_one_email(
-    task, expected, everyone_due, eager_emails
+    task, expected, everyone_due, eager_celery
 ):
     # Both runs choose their recipients before either delivers: they race on every notification.
     both_chose = threading.Barrier(2, timeout=20)
@@ -132,7 +102,8 @@ def test_each_reminder_task_run_twice_concurrently_delivers_one_notification_and
         return chosen
 
     with time_machine.travel(MONDAY_1600_UTC, tick=False), mock.patch.object(reminders, "_unsent", unsent_then_wait):
-        run_concurrently(task.apply)  # eager_propagates: a failure raises (no .get() in threads)
+        _, errors = run_in_threads(task.apply)  # eager_propagates: a failure raises (no .get() in threads)
+    assert errors == []
     assert delivered() == expected
     assert len(mail.outbox) == len(expected)
     assert Notification.objects.filter(email_status="sent").count() == len(expected)
@@ -149,7 +120,8 @@ def test_close_due_goals_run_twice_concurrently_closes_each_goal_once(rep_a):
     missed = make_goal(owner_user=rep_a, start_date=datetime.date(2026, 11, 1), due_date=datetime.date(2026, 11, 20))
     open_goal = make_goal(owner_user=rep_a, start_date=datetime.date(2026, 11, 1), due_date=datetime.date(2026, 11, 21))
     with time_machine.travel(datetime.datetime(2026, 11, 21, 0, 30, tzinfo=UTC), tick=False):
-        run_concurrently(tasks.close_due_goals.apply)
+        _, errors = run_in_threads(tasks.close_due_goals.apply)
+        assert errors == []
         tasks.close_due_goals.apply().get()
     statuses = dict(Goal.objects.values_list("id", "status"))
     assert statuses == {achieved.id: "achieved", missed.id: "missed", open_goal.id: "active"}

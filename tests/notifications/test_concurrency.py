@@ -6,34 +6,14 @@ import time
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
-from django.db import connection
 
 from notifications.models import Notification
 from notifications.services import notify
 from notifications.tasks import send_notification_email
+from tests.concurrency import run_in_threads
 from tests.factories import NotificationFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _in_threads(target, count=2):
-    """Run target() in `count` threads (each with its own database connection); return results and errors."""
-    results, errors = [], []
-
-    def run():
-        try:
-            results.append(target())
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results, errors
 
 
 def test_concurrent_notify_with_the_same_key_makes_one_row_and_one_email(eager_celery, monkeypatch):
@@ -51,7 +31,7 @@ def test_concurrent_notify_with_the_same_key_makes_one_row_and_one_email(eager_c
     def call():
         return notify(user=user, kind="deadline_reminder", key="deadline:goal-1:3d", title="Due in 3 days", body="").id
 
-    results, errors = _in_threads(call)
+    results, errors = run_in_threads(call)
     assert errors == []
     assert len(results) == 2 and results[0] == results[1]
     assert Notification.objects.filter(user=user).count() == 1
@@ -67,7 +47,7 @@ def test_two_workers_sending_the_same_email_send_it_once(monkeypatch):
         return send_messages(self, messages)
 
     monkeypatch.setattr(EmailBackend, "send_messages", slow_send_messages)
-    results, errors = _in_threads(lambda: send_notification_email(notification.id))
+    results, errors = run_in_threads(lambda: send_notification_email(notification.id))
     assert errors == []
     assert sorted(results) == ["noop", "sent"]
     assert len(mail.outbox) == 1
