@@ -51,13 +51,19 @@ class BrowserErrors:
         self.found: list[str] = []
         page.on("console", lambda msg: msg.type == "error" and self.found.append(f"console: {msg.text} ({page.url})"))
         page.on("pageerror", lambda exc: self.found.append(f"page error: {exc} ({page.url})"))
-        page.on("requestfailed", lambda req: self.found.append(f"failed: {req.method} {req.url} {req.failure}"))
+        page.on("requestfailed", self._request_failed)
         page.on(
             "response",
             lambda resp: (
                 resp.status >= 400 and self.found.append(f"HTTP {resp.status}: {resp.request.method} {resp.url}")
             ),
         )
+
+    def _request_failed(self, request):
+        # ERR_ABORTED is the browser cancelling a request itself (a navigation started while the favicon
+        # or a fragment was still loading); server errors are caught by the status check below.
+        if request.failure != "net::ERR_ABORTED":
+            self.found.append(f"failed: {request.method} {request.url} {request.failure}")
 
     def assert_none(self):
         found, self.found = self.found, []
