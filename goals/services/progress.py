@@ -7,7 +7,7 @@ it twice, for some goals or for all, in batches of any size, always gives the sa
 Decisions (the arithmetic itself lives in goals/pace.py, with the pace, forecast and health rules):
 
 - Which entries count for a goal: non-voided entries on the goal's KPI dated inside
-  [start_date, min(due_date, today)], logged by the owner user, or — for a team goal — by anyone who
+  [start_date, due_date], logged by the owner user, or — for a team goal — by anyone who
   was a *rep* of the owner team or one of its sub-teams on the entry's date (a rep who moved teams
   counts for the team they were in that day; managers' own entries do not count for their team).
   Capacity does not scale a rep's contribution: a half-time rep's deal is a whole deal (capacity only
@@ -20,7 +20,10 @@ Decisions (the arithmetic itself lives in goals/pace.py, with the pace, forecast
   nothing has been logged yet.
 - Pace, forecast and health use the owner team's working calendar; for an individual goal or a micro
   goal, the calendar of the owner's current rep team, or Monday–Friday without holidays when they
-  have none. "today" defaults to the organisation's local date (settings.TIME_ZONE).
+  have none. "today" defaults to the organisation's local date (settings.TIME_ZONE) and only moves the
+  pace: which entries count never depends on it. (progress_record already refuses dates after the
+  rep's own local today, so a rep in Tokyo whose Tuesday starts while the organisation is still on
+  Monday sees their entry count at once, whichever clock runs the recompute.)
 - Only active goals and micro goals are recomputed: a closed goal keeps the numbers it closed with.
 """
 
@@ -327,7 +330,7 @@ def _recompute_batch(model, ids: list[int], *, today: datetime.date, now: dateti
         pace.window(calendar, start=t.start, due=t.due, today=today, run_rate_days=run_rate_days)
         for t, calendar in zip(targets, _calendars(targets, today=today), strict=True)
     ]
-    sums = _aggregate(targets, windows, today=today)
+    sums = _aggregate(targets, windows)
     rows = [
         (t.id, *_progress(t, w, sums.get(row_no))) for row_no, (t, w) in enumerate(zip(targets, windows, strict=True))
     ]
@@ -426,7 +429,7 @@ FROM totals LEFT JOIN latest ON latest.row_no = totals.row_no
 
 
 def _aggregate(
-    targets: list[_Target], windows: list[pace.Window], *, today: datetime.date
+    targets: list[_Target], windows: list[pace.Window]
 ) -> dict[int, tuple[Decimal, Decimal | None, Decimal]]:
     """{row_no: (sum, sum of latest per owner or None, recent sum)} for the targets with counted entries.
 
@@ -434,7 +437,7 @@ def _aggregate(
     """
     ops, params = connection.ops, []
     for row_no, (t, w) in enumerate(zip(targets, windows, strict=True)):
-        dates = (t.start, min(t.due, today), w.recent_from)
+        dates = (t.start, t.due, w.recent_from)
         is_level = int(t.kpi.aggregation == Kpi.Aggregation.LAST)
         params += [row_no, t.kpi.id, t.user_id, t.team_id, *(ops.adapt_datefield_value(d) for d in dates), is_level]
     # Casts, because PostgreSQL would type a column of only NULLs as text.

@@ -231,8 +231,7 @@ def _recompute_shown(data: TodayData, kpi_id: int) -> None:
         services.progress_recompute(
             goal_ids=[goal.pk for goal in card.goals],
             micro_goal_ids=[micro_goal.pk for micro_goal in card.micro_goals],
-            today=data.today,
-        )
+        )  # on the organisation's date, like the background recompute, so both give the same figures
 
 
 @login_required

@@ -158,9 +158,7 @@ def brute_force():
         counted = [
             e
             for e in entries
-            if e.kpi_id == kpi.id
-            and row.start_date <= e.date <= min(row.due_date, TODAY)
-            and counts(e, user_id, team_id)
+            if e.kpi_id == kpi.id and row.start_date <= e.date <= row.due_date and counts(e, user_id, team_id)
         ]
         if kpi.aggregation == Kpi.Aggregation.SUM:
             current = sum((e.value for e in counted), Decimal(0))

@@ -63,9 +63,12 @@ def test_goal_that_started_in_the_past_counts_entries_from_its_start_only(rep_a,
     log(rep_a, deals, 6, 100)  # before the start
     log(rep_a, deals, 9, 3)
     log(rep_a, deals, 13, 4)  # today counts
-    log(rep_a, deals, 16, 100)  # after today: not yet
     assert recompute(goal).current_value == D(7)
-    assert recompute(goal, today=march(31)).current_value == D(107)  # after the due date: the whole window
+    log(rep_a, deals, 16, 100)  # logged by a rep whose local date is already ahead of the organisation's
+    assert recompute(goal).current_value == D(107)  # counts at once: which clock recomputes doesn't matter
+    assert recompute(goal, today=march(31)).current_value == D(107)
+    log(rep_a, deals, 28, 5)  # after the due date (27 March): never counts
+    assert recompute(goal, today=march(31)).current_value == D(107)
 
 
 def test_entries_after_the_due_date_do_not_count(rep_a, deals):
