@@ -94,6 +94,7 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'pacer.sqlite3'}")}
+_EMBEDDED_FOLDERS = [DATA_DIR] if DATABASES["default"]["NAME"].startswith(str(DATA_DIR)) else []
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; IMMEDIATE avoids "database is locked"
     # upgrades inside transactions.
@@ -158,8 +159,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "queue"),
         "control_folder": str(_broker_dir / "control"),
     }
-    for _folder in ("queue", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    _EMBEDDED_FOLDERS += [_broker_dir / "queue", _broker_dir / "control"]  # kombu does not create them
 else:
     # Short socket timeouts: a request that enqueues must never hang on an unreachable broker.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -169,6 +169,9 @@ else:
         "socket_timeout": 5,
         "max_retries": 1,
     }
+# Only the embedded default needs folders of its own; with PostgreSQL and Redis nothing is created.
+for _folder in _EMBEDDED_FOLDERS:
+    _folder.mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
@@ -183,7 +186,6 @@ CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -213,7 +215,6 @@ PACER = {
     "RUN_RATE_WORKING_DAYS": 10,  # forecast uses the daily run-rate over this many recent working days
     "ACHIEVABILITY_HISTORY_WORKING_DAYS": 60,
     "DEADLINE_REMINDER_DAYS": env.list("PACER_DEADLINE_REMINDER_DAYS", cast=int, default=[7, 3, 1]),
-    "DEFAULT_REMINDER_HOUR": 16,
 }
 
 LOGGING = {
