@@ -94,21 +94,15 @@ class MicroGoalAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ProgressEntry)
-class ProgressEntryAdmin(admin.ModelAdmin):
+class ProgressEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Entries are logged through the app or the API (validation, dedupe, recompute), corrected and voided there
+    (so goals are recomputed), and never hard-deleted: a mistake is voided, with a reason."""
+
     list_display = ("date", "user", "kpi", "value", "source", "external_id", "voided_at")
     list_filter = ("source", "kpi", ("voided_at", admin.EmptyFieldListFilter))
     search_fields = ("user__username", "user__last_name", "external_id", "note")
     list_select_related = ("user", "kpi")
     date_hierarchy = "date"
-
-    def has_add_permission(self, request):
-        return False  # entries are logged through the app or the API (validation, dedupe, recompute)
-
-    def has_change_permission(self, request, obj=None):
-        return False  # corrections and voids go through the app, so goals are recomputed
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # never hard-deleted: a mistake is voided, with a reason
 
 
 @admin.register(GoalRevision)

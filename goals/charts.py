@@ -3,17 +3,18 @@ line and the target, with the holidays that fall inside the window marked betwee
 
 The numbers follow the progress engine (goals/services/progress.py) exactly, so the last actual point of an
 up-to-date goal equals its `current_value`:
-- counted entries: non-voided entries on the goal's KPI dated in [start, min(due, today)], of the owner user, or
-  for a team goal of anyone who was a *rep* of the team or one of its sub-teams on the entry's date;
+- counted entries: the engine's, by the one rule in goals.selectors.entry_list_for_owner: non-voided entries on
+  the goal's KPI dated in [start, due], of the owner user, or for a team goal of anyone who was a *rep* of the team
+  or one of its sub-teams on the entry's date;
 - actual on a working day = what those entries add up to by the end of that day (entries of a weekend or a
   holiday count from the next working day); on a "last" KPI, the sum over people of each one's latest value
-  (the baseline while nothing has been logged); no actual value after today;
+  (the baseline while nothing has been logged); no actual value after today (so an entry dated after today — a
+  rep whose local date is ahead of the organisation's — shows from the day it is dated);
 - pace = `pace.expected_value` with that day as the last elapsed working day (so it reaches the target on the
   due date); the calendar is the owner team's, or the owner's current rep team's, or Monday–Friday.
 
 Queries: constant whatever the number of reps or entries — a personal goal 4 (rep membership, team tree,
-weekdays, holidays) + 1 for the entries; a team goal 3 (team tree, weekdays, holidays) + 2 (rep memberships of
-the team tree over the window, entries).
+weekdays, holidays) + 1 for the entries; a team goal 3 (team tree, weekdays, holidays) + 2 (team tree, entries).
 """
 
 import datetime
@@ -21,14 +22,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from goals import pace
-from goals.models import Goal, Kpi, ProgressEntry
+from goals.models import Goal, Kpi
+from goals.selectors import entry_list_for_owner, owner_calendar
 from teams.calendar import WorkingCalendar
-from teams.models import Membership
-from teams.selectors import calendars_for_teams, rep_membership, team_ids_with_descendants
 
 
 @dataclass(frozen=True)
@@ -64,22 +64,17 @@ class Burnup:
 
 def goal_calendar(goal: Goal, *, today: datetime.date) -> WorkingCalendar:
     """The calendar the engine uses for this goal (3 queries for a team, 4 for a person)."""
-    if goal.owner_team_id is not None:
-        return calendars_for_teams(team_ids=[goal.owner_team_id])[goal.owner_team_id]
-    membership = rep_membership(user=goal.owner_user_id, on=today)
-    if membership is None:
-        return WorkingCalendar()
-    return calendars_for_teams(team_ids=[membership.team_id])[membership.team_id]
+    return owner_calendar(owner_user=goal.owner_user, owner_team=goal.owner_team, on=today)
 
 
 def goal_burnup(goal: Goal, *, today: datetime.date | None = None, calendar: WorkingCalendar | None = None) -> Burnup:
-    """The burn-up series of a goal (see the module docstring); `goal.kpi` should be loaded already."""
+    """The burn-up series of a goal (see the module docstring); `goal.kpi` and its owner should be loaded already."""
     today = today or timezone.localdate()
     calendar = calendar or goal_calendar(goal, today=today)
     kpi, quantum = goal.kpi, goal.kpi.quantum
     working_days = calendar.working_dates(goal.start_date, goal.due_date)
     total = len(working_days)
-    daily = _daily_amounts(goal, end=min(goal.due_date, today))
+    daily = _daily_amounts(goal)
 
     days, running, latest = [], Decimal(0), {}
     pending = sorted(daily)  # dates with entries, consumed as the working days pass
@@ -108,34 +103,19 @@ def goal_burnup(goal: Goal, *, today: datetime.date | None = None, calendar: Wor
     return Burnup(kpi, goal.target_value, goal.baseline_value, days, holidays, positions)
 
 
-def _daily_amounts(goal: Goal, *, end: datetime.date) -> dict[datetime.date, dict[int, Decimal]]:
+def _daily_amounts(goal: Goal) -> dict[datetime.date, dict[int, Decimal]]:
     """{date: {user id: amount}} of the counted entries: the day's sum per person on a "sum" KPI, the day's latest
-    value per person on a "last" KPI. One query for a personal goal, three for a team goal."""
-    entries = ProgressEntry.objects.filter(
-        kpi_id=goal.kpi_id, voided_at__isnull=True, date__gte=goal.start_date, date__lte=end
-    ).order_by()
-    spans = None
-    if goal.owner_user_id is not None:
-        entries = entries.filter(user_id=goal.owner_user_id)
-    else:
-        team_ids = team_ids_with_descendants([goal.owner_team_id])
-        spans = defaultdict(list)
-        for user_id, active_from, active_to in Membership.objects.filter(
-            Q(active_to__isnull=True) | Q(active_to__gte=goal.start_date),
-            team_id__in=team_ids,
-            role=Membership.Role.REP,
-            active_from__lte=end,
-        ).values_list("user_id", "active_from", "active_to"):
-            spans[user_id].append((active_from, active_to))
-        entries = entries.filter(user_id__in=list(spans))
-
-    daily: dict[datetime.date, dict[int, Decimal]] = defaultdict(dict)
+    value per person on a "last" KPI. One query for a personal goal, two for a team goal."""
+    entries = (
+        entry_list_for_owner(owner_user=goal.owner_user, owner_team=goal.owner_team)
+        .filter(kpi_id=goal.kpi_id, voided_at__isnull=True, date__gte=goal.start_date, date__lte=goal.due_date)
+        .order_by()
+    )
     if goal.kpi.aggregation == Kpi.Aggregation.SUM:
         rows = entries.values("date", "user_id").annotate(amount=Sum("value")).values_list("date", "user_id", "amount")
     else:  # latest of each day wins: ordered oldest first, later rows overwrite
         rows = entries.order_by("date", "created_at", "id").values_list("date", "user_id", "value")
+    daily: dict[datetime.date, dict[int, Decimal]] = defaultdict(dict)
     for day, user_id, amount in rows:
-        if spans is not None and not any(f <= day and (t is None or day <= t) for f, t in spans[user_id]):
-            continue  # not a rep of the team on that day: counts for wherever they were
         daily[day][user_id] = Decimal(amount)
     return daily

@@ -6,6 +6,7 @@ from django import forms
 
 from goals.models import Goal, Kpi
 from goals.selectors import goal_list_for_user, kpi_list
+from goals.services.goals import LIVE
 from teams.forms import DateInput
 from teams.models import Membership, Team
 from teams.selectors import active_memberships, managed_team_ids, teams_managed_by
@@ -119,7 +120,6 @@ CADENCE_CHOICES = [
     ("biweekly", "Every two weeks"),
     ("none", "No micro goals"),
 ]
-LIVE_GOAL_STATUSES = ("draft", "active")
 # Fields whose change refreshes the achievability verdict (hx attributes set by SmartGoalForm).
 ACHIEVABILITY_FIELDS = ("kpi", "target_value", "baseline_value", "owner", "start_date", "due_date")
 
@@ -192,7 +192,7 @@ class SmartGoalForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["kpi"].queryset = kpi_list()
         self.fields["owner"].choices = self.owners.choices()
-        parents = goal_list_for_user(user=user).filter(status__in=LIVE_GOAL_STATUSES)
+        parents = goal_list_for_user(user=user).filter(status__in=LIVE)
         if goal is not None:
             parents = parents.exclude(id=goal.id)
         self.fields["parent"].queryset = parents.order_by("-due_date", "title")

@@ -19,8 +19,16 @@ from decimal import Decimal
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from teams.calendar import WorkingCalendar
 from teams.models import Membership, Team, User
-from teams.selectors import active_memberships, managed_team_ids, team_ids_with_descendants, user_ids_visible_to
+from teams.selectors import (
+    active_memberships,
+    calendars_for_teams,
+    managed_team_ids,
+    rep_membership,
+    team_ids_with_descendants,
+    user_ids_visible_to,
+)
 
 from . import pace
 from .models import Goal, GoalRevision, Health, Kpi, MicroGoal, ProgressEntry
@@ -110,6 +118,20 @@ def entry_list_for_owner(*, owner_user: User | None = None, owner_team: Team | N
         owner_user_id=owner_user.pk if owner_user is not None else None,
         owner_team_id=owner_team.pk if owner_team is not None else None,
     )
+
+
+def owner_calendar(
+    *, owner_user: User | None = None, owner_team: Team | None = None, on: datetime.date | None = None
+) -> WorkingCalendar:
+    """The working calendar an owner's pace is counted on (the progress engine's rule): a team's own; a user's rep
+    team's on `on` (default today); Monday–Friday for a user who is nobody's rep. Queries: 3 for a team, 4 for a
+    user (1 when not a rep)."""
+    if owner_team is not None:
+        return calendars_for_teams(team_ids=[owner_team.pk])[owner_team.pk]
+    membership = rep_membership(user=owner_user, on=on)
+    if membership is None:
+        return WorkingCalendar()
+    return calendars_for_teams(team_ids=[membership.team_id])[membership.team_id]
 
 
 def entry_list_for_goal(*, user: User, goal: Goal) -> QuerySet[ProgressEntry]:

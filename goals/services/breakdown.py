@@ -104,7 +104,7 @@ def micro_goals_generate(
             )
 
     people = _assignees(goal, chosen=assignees)
-    rows = _plan(goal, micro_kpi, total, ahead, people)
+    rows = _plan(micro_kpi, total, ahead, people)
     _check_cap(rows)
     if preview:
         return rows
@@ -173,7 +173,7 @@ def goal_replan(
     for micro in existing:
         by_id.setdefault(micro.assignee_id, micro.assignee)
     people = _assignees(goal, chosen=list(by_id.values()), keep_leavers=True)
-    rows = _plan(goal, goal.kpi, missing, ahead, people)
+    rows = _plan(goal.kpi, missing, ahead, people)
 
     old_total = sum((m.target_value for m in replaced), Decimal(0))
     current = {(m.assignee_id, m.start_date, m.due_date): m for m in replaced}
@@ -293,7 +293,7 @@ def _assignees(goal: Goal, *, chosen: list[User] | None, keep_leavers: bool = Fa
     return people
 
 
-def _plan(goal, kpi, total, period_list, people) -> list[PlanRow]:
+def _plan(kpi, total, period_list, people) -> list[PlanRow]:
     slot_list = breakdown.slots(period_list, people)
     if not any(slot.weight for slot in slot_list):
         raise ValidationError(

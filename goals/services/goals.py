@@ -25,10 +25,8 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from goals.models import Goal, GoalRevision, Kpi, MicroGoal
-from goals.selectors import entry_list_for_owner, goal_manageable_by
-from teams.calendar import WorkingCalendar
+from goals.selectors import entry_list_for_owner, goal_manageable_by, owner_calendar
 from teams.models import Team, User
-from teams.selectors import calendars_for_teams, rep_membership
 
 RATE_QUANTUM = Decimal("0.0001")  # the stored rates have four decimals, like every value
 ACHIEVABLE_MAX_RATIO = Decimal("1.0")  # required ≤ 1.0 × historical
@@ -84,7 +82,7 @@ def achievability_assess(
     """
     _require_one_owner(owner_user, owner_team)
     today = today or timezone.localdate()
-    calendar = _owner_calendar(owner_user=owner_user, owner_team=owner_team)
+    calendar = owner_calendar(owner_user=owner_user, owner_team=owner_team)
     entries = entry_list_for_owner(owner_user=owner_user, owner_team=owner_team)
     working_days = calendar.count(max(start, today), due)
     required = Decimal(target) - Decimal(baseline)
@@ -129,13 +127,6 @@ def _verdict(*, needed: Decimal, done: Decimal) -> str:
     if pressure <= STRETCH_MAX_RATIO:
         return Goal.Achievability.STRETCH
     return Goal.Achievability.UNREALISTIC
-
-
-def _owner_calendar(*, owner_user, owner_team) -> WorkingCalendar:
-    if owner_team is not None:
-        return calendars_for_teams(team_ids=[owner_team.id])[owner_team.id]
-    membership = rep_membership(user=owner_user)
-    return calendars_for_teams(team_ids=[membership.team_id])[membership.team_id] if membership else WorkingCalendar()
 
 
 # --- Create, update, activate, cancel ---------------------------------------------------------------------------

@@ -20,11 +20,11 @@ from goals import charts, pace, services
 from goals.forms import GoalEditForm, ReasonForm
 from goals.models import Goal, GoalRevision, MicroGoal
 from goals.selectors import goal_get_for_user, goal_manageable_by, micro_goal_list_for_goal, revision_list_for_goal
+from goals.services.goals import LIVE
 from goals.templatetags.pacer import kpi_value
 from goals.views.manager import format_rate, verdict_display
 from teams.forms import add_service_errors
 
-LIVE = (Goal.Status.DRAFT, Goal.Status.ACTIVE)
 FIELD_LABELS = {
     "target_value": "Target",
     "baseline_value": "Baseline",

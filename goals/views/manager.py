@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from goals import charts, selectors, services
-from goals.forms import CADENCE_CHOICES, BulkTargetsForm, DashboardFilterForm, GoalCreateForm
+from goals.forms import ACHIEVABILITY_FIELDS, CADENCE_CHOICES, BulkTargetsForm, DashboardFilterForm, GoalCreateForm
 from goals.models import Goal, Health, Kpi
 from goals.templatetags.pacer import kpi_value
 from teams.calendar import WorkingCalendar
@@ -50,7 +50,6 @@ VERDICTS = {
 
 @dataclass(frozen=True)
 class Verdict:
-    code: str
     label: str
     css: str
     note: str
@@ -74,7 +73,6 @@ def verdict_display(*, verdict, required, historical, kpi, working_days=None, hi
         return None
     css, note = VERDICTS[verdict]
     return Verdict(
-        code=verdict,
         label=Goal.Achievability(verdict).label,
         css=css,
         note=note,
@@ -87,7 +85,7 @@ def verdict_display(*, verdict, required, historical, kpi, working_days=None, hi
 
 def manager_required(view):
     """Logged in and managing at least one team (or an admin), else 403. Sets request.managed_team_ids (2 queries;
-    1 for an admin)."""
+    1 for an admin), which the view and the navigation (teams.context_processors) then use."""
 
     @login_required
     @wraps(view)
@@ -268,14 +266,13 @@ def goal_create(request):
         cadence = _cadence(request)
         try:
             if step == "confirm":
-                goal = _save(form, request.user, cadence)
+                goal, count = _save(form, request.user, cadence)
             else:
                 goal, table = _preview(form, request.user, cadence)
         except (ValidationError, PermissionDenied) as error:
             _add_errors(form, error)
         else:
             if step == "confirm":
-                count = goal.micro_goals.count()
                 messages.success(
                     request,
                     f"Goal “{goal.title}” set"
@@ -293,7 +290,8 @@ def _cadence(request) -> str:
     return cadence if cadence in dict(CADENCE_CHOICES) else "weekly"
 
 
-def _save(form, user, cadence) -> Goal:
+def _save(form, user, cadence) -> tuple[Goal, int]:
+    """The goal and its micro goals, saved; returns the goal and how many micro goals it got."""
     with transaction.atomic():  # goal_create and micro_goals_generate are one unit: a refused plan saves nothing
         goal = services.goal_create(**_goal_kwargs(form), created_by=user)
         rows = []
@@ -301,14 +299,13 @@ def _save(form, user, cadence) -> Goal:
             rows = services.micro_goals_generate(goal=goal, cadence=cadence, created_by=user)
     # The page the manager lands on shows fresh figures (the background recompute follows anyway).
     services.progress_recompute(goal_ids=[goal.id], micro_goal_ids=[row.micro_goal.id for row in rows])
-    return goal
+    return goal, len(rows)
 
 
 def _assess(form):
     """The achievability verdict for what the form holds so far, or None while a needed field is missing."""
     data = form.cleaned_data if hasattr(form, "cleaned_data") else {}
-    needed = ("kpi", "target_value", "baseline_value", "owner", "start_date", "due_date")
-    if any(data.get(name) is None for name in needed) or data["due_date"] < data["start_date"]:
+    if any(data.get(name) is None for name in ACHIEVABILITY_FIELDS) or data["due_date"] < data["start_date"]:
         return None
     owner_user, owner_team = data["owner"]
     result = services.achievability_assess(

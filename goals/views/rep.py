@@ -385,15 +385,19 @@ def my_goals(request):
     """Every goal of the person or their teams (drafts aside): active ones first, due soonest first."""
     viewer, subject = request.user, _subject(request)
     today = subject.local_today()
-    own_calendar, team_ids = _calendar_and_teams(subject, today)
+    membership = team_selectors.rep_membership(user=subject, on=today)
     member_of = team_selectors.active_memberships(today).filter(user=subject).values_list("team_id", flat=True)
-    team_ids |= team_selectors.team_ids_with_ancestors(member_of)
+    team_ids = team_selectors.team_ids_with_ancestors(member_of)  # the rep team is among them
     goals = list(
         selectors.goal_list_for_user(user=viewer)
         .filter(Q(owner_user=subject) | Q(owner_team_id__in=team_ids))
         .exclude(status=Goal.Status.DRAFT)
     )
-    calendars = team_selectors.calendars_for_teams(team_ids={g.owner_team_id for g in goals if g.owner_team_id})
+    # One lookup for the owner teams' calendars and the subject's own (their rep team's; Mon–Fri without one).
+    own_team_ids = {membership.team_id} if membership else set()
+    owner_team_ids = {g.owner_team_id for g in goals if g.owner_team_id}
+    calendars = team_selectors.calendars_for_teams(team_ids=owner_team_ids | own_team_ids)
+    own_calendar = calendars[membership.team_id] if membership else WorkingCalendar()
     for goal in goals:
         calendar = calendars[goal.owner_team_id] if goal.owner_team_id else own_calendar
         goal.pacing = _pacing(goal, baseline=goal.baseline_value, calendar=calendar, today=today)

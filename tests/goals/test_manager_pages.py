@@ -190,9 +190,9 @@ def test_dashboard_query_count_is_the_same_for_5_and_200_reps(client, personas, 
     client.force_login(personas.manager_a)
     # 1 session, 2 user; 3-4 managed teams (rep memberships, team tree); 5 filter's team choices;
     # 6 rep memberships; 7 their goals; 8 their micro goals; 9 entries aggregate; 10 team goals;
-    # burn-up: 11 team tree, 12 weekdays, 13 holidays, 14 team tree, 15 rep memberships over the window, 16 entries;
-    # navigation: 17-18 managed teams, 19 rep membership.
-    with django_assert_num_queries(20):  # +1: nav unread badge
+    # burn-up: 11 team tree with weekdays, 12 holidays, 13 team tree, 14 entries (who was a rep: a subquery);
+    # navigation: 15 rep membership (the managed teams are those found by the access check), 16 unread badge.
+    with django_assert_num_queries(16):  # +1: nav unread badge
         response = client.get(reverse("dashboard"))
     assert response.status_code == 200 and response.content.decode().count(f"{reverse('today')}?rep=") == 2 * (
         reps + 1
@@ -255,8 +255,8 @@ def test_achievability_fragment_query_count(client, personas, deals, reps, djang
     data = goal_data(f"team:{personas.team_a.id}", deals)
     # 1 session, 2 user, 3-4 managed teams (team tree, manager memberships); the form: 5 teams, 6 reps,
     # 7-8 managed teams again for the parent-goal choices (goal_list_for_user), 9 the KPI; the assessment:
-    # 10 team tree, 11 weekdays, 12 holidays, 13 team tree (reps of sub-teams), 14 entries of the team's reps.
-    with django_assert_num_queries(14):
+    # 10 team tree with weekdays, 11 holidays, 12 team tree (reps of sub-teams), 13 entries of the team's reps.
+    with django_assert_num_queries(13):
         response = client.post(reverse("goal_achievability"), data, **HTMX)
     assert "Needed per working day" in response.content.decode()
 
@@ -300,13 +300,13 @@ def test_preview_fragment_query_count(client, personas, deals, reps, django_asse
     data = goal_data(f"team:{personas.team_a.id}", deals)
     # 1 session, 2 user, 3-4 managed teams; the form: 5 teams, 6 reps, 7-8 parent-goal choices, 9 KPI;
     # 10 savepoint of the rolled-back preview; goal_create: 11 its savepoint, 12-13 may manage?,
-    # 14-18 achievability (team tree, weekdays, holidays, team tree, entries), 19-21 full_clean's FK checks,
-    # 22-30 three constraint checks (savepoint, check, release each), 31 insert goal, 32 insert revision,
-    # 33 release; micro_goals_generate(preview): 34 savepoint, 35 lock the goal, 36-37 may manage?,
-    # 38 existing micro goals, 39 team tree, 40 reps with capacity, 41-43 calendars, 44 cap check, 45 release;
-    # the table's holidays: 46 assignees' teams, 47-49 calendars; 50-51 roll back to and release the savepoint.
+    # 14-17 achievability (team tree with weekdays, holidays, team tree, entries), 18-20 full_clean's FK checks,
+    # 21-29 three constraint checks (savepoint, check, release each), 30 insert goal, 31 insert revision,
+    # 32 release; micro_goals_generate(preview): 33 savepoint, 34 lock the goal, 35-36 may manage?,
+    # 37 existing micro goals, 38 team tree, 39 reps with capacity, 40-41 calendars, 42 cap check, 43 release;
+    # the table's holidays: 44 assignees' teams, 45-46 calendars; 47-48 roll back to and release the savepoint.
     goals_before = Goal.objects.count()
-    with django_assert_num_queries(51):
+    with django_assert_num_queries(48):
         response = client.post(reverse("goal_create_preview"), data, **HTMX)
     assert "add up to exactly <strong>40</strong>" in response.content.decode()
     assert Goal.objects.count() == goals_before
@@ -449,12 +449,12 @@ def test_create_and_bulk_pages_query_counts(client, personas, deals, reps, djang
     grow_team(personas.team_a, reps, deals, manager=personas.manager_a)
     client.force_login(personas.manager_a)
     # 1 session, 2 user, 3-4 managed teams; the form: 5 teams, 6 reps (owner choices), 7-8 managed teams for
-    # the parent-goal choices; rendering: 9 KPI choices, 10 parent-goal choices; navigation: 11-12 managed teams,
-    # 13 rep membership.
-    with django_assert_num_queries(14):  # +1: nav unread badge
+    # the parent-goal choices; rendering: 9 KPI choices, 10 parent-goal choices; navigation: 11 rep membership
+    # (the managed teams are those found by the access check).
+    with django_assert_num_queries(12):  # +1: nav unread badge
         assert client.get(reverse("goal_create")).status_code == 200
     # 1 session, 2 user, 3-4 managed teams, 5 teams, 6 team tree, 7 the team's reps; rendering: 8 team choices,
-    # 9 KPI choices; navigation: 10-11 managed teams, 12 rep membership.
-    with django_assert_num_queries(13):  # +1: nav unread badge
+    # 9 KPI choices; navigation: 10 rep membership (the managed teams are those found by the access check).
+    with django_assert_num_queries(11):  # +1: nav unread badge
         response = client.get(reverse("goal_bulk"), {"team": personas.team_a.id})
     assert response.content.decode().count('name="target_') == reps + 1

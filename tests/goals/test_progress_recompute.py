@@ -354,13 +354,13 @@ def _goals_and_micro_goals(n, team, kpi):
 @pytest.mark.parametrize("n", [10, 1000])
 def test_recompute_runs_the_same_queries_for_10_and_1000_goals(n, team_a, deals, django_assert_num_queries):
     _goals_and_micro_goals(n, team_a, deals)
-    # Expected (1,000 goals fit one batch; each further batch of either kind adds the same 9):
+    # Expected (1,000 goals fit one batch; each further batch of either kind adds the same 8):
     #   2  ids of the active goals, ids of the active micro goals
     #   then for the goals, and again for the micro goals:
     #     SAVEPOINT, SELECT … FOR UPDATE the batch with its KPIs, SELECT the owners' current rep teams,
-    #     SELECT team tree, SELECT working weekdays, SELECT holidays (calendars_for_teams),
-    #     the ONE aggregate query, the ONE UPDATE, RELEASE SAVEPOINT          = 9 × 2
-    with django_assert_num_queries(20):
+    #     SELECT team tree with working weekdays, SELECT holidays (calendars_for_teams),
+    #     the ONE aggregate query, the ONE UPDATE, RELEASE SAVEPOINT          = 8 × 2
+    with django_assert_num_queries(18):
         result = services.progress_recompute(today=TODAY)
     assert result == (n, n)
     assert set(Goal.objects.values_list("current_value", flat=True)) == {D(6), D(18)}  # a rep's, the team's
@@ -368,7 +368,7 @@ def test_recompute_runs_the_same_queries_for_10_and_1000_goals(n, team_a, deals,
 
 def test_each_extra_batch_costs_the_same_fixed_queries(team_a, deals, django_assert_num_queries):
     _goals_and_micro_goals(30, team_a, deals)
-    with django_assert_num_queries(2 + 9 * 3 + 9 * 3):  # batches of 10: 3 of goals, 3 of micro goals
+    with django_assert_num_queries(2 + 8 * 3 + 8 * 3):  # batches of 10: 3 of goals, 3 of micro goals
         assert services.progress_recompute(today=TODAY, batch_size=10) == (30, 30)
 
 

@@ -366,15 +366,15 @@ def test_page_query_counts_do_not_grow_with_the_team(client, personas, demos, si
     own_goal, team_goal = _team_of(size, personas, demos)
 
     client.force_login(personas.rep_a)
-    # Today (rep): session, user, rep membership, calendar (team tree, weekdays, holidays), team tree again
+    # Today (rep): session, user, rep membership, calendar (team tree with weekdays, holidays), team tree again
     # (goal owners), then for each of micro goals, goals and entries the viewer's scope (managed memberships,
     # team tree) + the list itself, plus today's sums per KPI; the navigation (managed memberships, team
     # tree, rep membership).
-    with django_assert_num_queries(21):  # +1: nav unread badge
+    with django_assert_num_queries(20):  # +1: nav unread badge
         assert client.get(reverse("today")).status_code == 200
-    # My goals: session, user, rep membership, calendar (3), team tree, memberships, team tree, the goals'
-    # scope (2) + list, owner teams' calendars (3), navigation (3).
-    with django_assert_num_queries(19):  # +1: nav unread badge
+    # My goals: session, user, rep membership, memberships, team tree, the goals' scope (2) + list, the owner
+    # teams' and the rep team's calendars in one lookup (team tree with weekdays, holidays), navigation (3).
+    with django_assert_num_queries(14):  # +1: nav unread badge
         assert client.get(reverse("my_goals")).status_code == 200
     # The log-history fragment: session, user, the goal's scope (2) + goal, the entries' scope (2), count,
     # page. No navigation (a fragment).
@@ -385,7 +385,7 @@ def test_page_query_counts_do_not_grow_with_the_team(client, personas, demos, si
     # A manager's view of a rep's Today: as the rep's, plus the check that the rep is theirs (managed
     # memberships, team tree, members, the user) and the members of the managed teams in the micro goals' and
     # the entries' scope. The 200 reps' ids ride in one IN list, never one query each.
-    with django_assert_num_queries(27):  # +1: nav unread badge
+    with django_assert_num_queries(26):  # +1: nav unread badge
         assert client.get(reverse("today") + f"?rep={personas.rep_a.id}").status_code == 200
     # The team goal's history for its manager: as the rep's fragment, plus the managed teams' members in the
     # entries' scope and the team tree for the goal's sub-teams (400 entries of 200 reps: still one page query).
