@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 def validate_timezone(value):
@@ -45,8 +46,6 @@ class User(AbstractUser):
         return zoneinfo.ZoneInfo(self.timezone)
 
     def local_today(self, now=None):
-        from django.utils import timezone
-
         return (now or timezone.now()).astimezone(self.zone).date()
 
 
@@ -136,3 +135,37 @@ class Membership(models.Model):
 
     def is_active_on(self, day):
         return self.active_from <= day and (self.active_to is None or day <= self.active_to)
+
+
+class AuditEvent(models.Model):
+    """Who did what, when and from where: written by the services that change people, roles, goals and
+    entries (and by the login signals). Never holds secrets. Admins read it on the audit log page."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", "Login"
+        LOGIN_FAILED = "login_failed", "Login failed"
+        LOCKOUT = "lockout", "Lockout"
+        PERMISSION_DENIED = "permission_denied", "Permission denied"
+        MEMBERSHIP = "membership", "Membership change"
+        ROLE = "role", "Role change"
+        INVITATION = "invitation", "Invitation"
+        DEACTIVATION = "deactivation", "Deactivation"
+        GOAL_REVISION = "goal_revision", "Goal revision"
+        ENTRY_EDIT = "entry_edit", "Entry edited"
+        ENTRY_VOID = "entry_void", "Entry voided"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    # Who acted (null for an anonymous failed login) and whom it concerns (the member, the entry's rep…).
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    subject_user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    summary = models.CharField(max_length=300)
+    data = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["kind", "at"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}: {self.summary}"
