@@ -5,6 +5,7 @@ email printed to the console. Production sets DATABASE_URL, CELERY_BROKER_URL, E
 SECRET_KEY and ALLOWED_HOSTS (see README.md).
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -215,6 +216,12 @@ PACER = {
     "RUN_RATE_WORKING_DAYS": 10,  # forecast uses the daily run-rate over this many recent working days
     "ACHIEVABILITY_HISTORY_WORKING_DAYS": 60,
     "DEADLINE_REMINDER_DAYS": env.list("PACER_DEADLINE_REMINDER_DAYS", cast=int, default=[7, 3, 1]),
+    # Input bounds (teams/validators.py): every stored date lies in [MIN_DATE, MAX_DATE]; a goal's window
+    # spans at most MAX_GOAL_DAYS days and a breakdown at most MAX_BREAKDOWN_PERIODS periods.
+    "MIN_DATE": datetime.date.fromisoformat(env.str("PACER_MIN_DATE", default="2000-01-01")),
+    "MAX_DATE": datetime.date.fromisoformat(env.str("PACER_MAX_DATE", default="2099-12-31")),
+    "MAX_GOAL_DAYS": env.int("PACER_MAX_GOAL_DAYS", default=731),
+    "MAX_BREAKDOWN_PERIODS": env.int("PACER_MAX_BREAKDOWN_PERIODS", default=130),
 }
 
 LOGGING = {

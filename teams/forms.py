@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from .models import Membership, Team, User
 from .selectors import active_memberships
+from .validators import PacerDateField, PacerDecimalField
 
 WEEKDAYS = [("1", "Mon"), ("2", "Tue"), ("3", "Wed"), ("4", "Thu"), ("5", "Fri"), ("6", "Sat"), ("7", "Sun")]
 
@@ -37,7 +38,7 @@ class DateInput(forms.DateInput):
 
 
 def capacity_field():
-    return forms.DecimalField(
+    return PacerDecimalField(
         min_value=Decimal("0.01"),
         max_value=Decimal("1.00"),
         max_digits=3,
@@ -86,7 +87,7 @@ class MemberAddForm(forms.Form):
     )
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.REP)
     capacity = capacity_field()
-    active_from = forms.DateField(label="Member since", widget=DateInput, initial=timezone.localdate)
+    active_from = PacerDateField(label="Member since", widget=DateInput, initial=timezone.localdate)
 
     def __init__(self, *args, team: Team, **kwargs):
         kwargs.setdefault("auto_id", "add_member_%s")  # unique ids: the team page shows several forms
@@ -110,7 +111,7 @@ class MemberUpdateForm(forms.Form):
 
 
 class MemberRemoveForm(forms.Form):
-    active_to = forms.DateField(
+    active_to = PacerDateField(
         label="Last day in the team",
         widget=DateInput,
         initial=timezone.localdate,
@@ -119,7 +120,7 @@ class MemberRemoveForm(forms.Form):
 
 
 class HolidayForm(forms.Form):
-    date = forms.DateField(widget=DateInput)
+    date = PacerDateField(widget=DateInput)
     name = forms.CharField(max_length=120, required=False, help_text="Optional, e.g. “Christmas Day”.")
 
     def __init__(self, *args, **kwargs):
