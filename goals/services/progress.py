@@ -214,6 +214,10 @@ def _check_may_rewrite(*, actor: User, entry: ProgressEntry) -> None:
     )
 
 
+def _as_text(figures: _Figures, kpi: Kpi) -> dict[str, str]:
+    return {"value": str(figures.value.quantize(kpi.quantum)), "date": figures.date.isoformat(), "note": figures.note}
+
+
 def _record_revision(
     entry: ProgressEntry, *, kind: str, before: _Figures, changed_by: User, reason: str = ""
 ) -> ProgressEntryRevision:
@@ -232,15 +236,12 @@ def _record_revision(
         reason=reason,
     )
     voided = kind == ProgressEntryRevision.Kind.VOIDED
-    what = f"{entry.kpi} entry of {entry.user} for {before.date.isoformat()}"
+    old, new = _as_text(before, entry.kpi), _as_text(_figures_of(entry), entry.kpi)
+    what = f"{entry.kpi} entry of {entry.user} for {old['date']}"
     if voided:
-        summary = f"Voided {what} ({entry.value}): {reason}"
+        summary = f"Voided {what} ({new['value']}): {reason}"
     else:
-        changes = [
-            f"{name} {old} → {new}"
-            for name, old, new in zip(_Figures._fields, before, _figures_of(entry), strict=True)
-            if old != new
-        ]
+        changes = [f"{name} {old[name]} → {new[name]}" for name in _Figures._fields if old[name] != new[name]]
         summary = f"Edited {what}: {'; '.join(changes)}"
     audit_record(
         kind=AuditEvent.Kind.ENTRY_VOID if voided else AuditEvent.Kind.ENTRY_EDIT,
@@ -250,8 +251,8 @@ def _record_revision(
         data={
             "entry_id": entry.pk,
             "revision_id": revision.pk,
-            "old": {"value": str(before.value), "date": before.date.isoformat(), "note": before.note},
-            "new": {"value": str(entry.value), "date": entry.date.isoformat(), "note": entry.note},
+            "old": old,
+            "new": new,
             **({"reason": reason} if voided else {}),
         },
     )
