@@ -5,6 +5,8 @@ from . import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    # Pages without Pacer's <link rel="icon"> (the Django admin, a JSON error) make browsers ask for this.
+    path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("notifications/", include("notifications.urls")),
