@@ -217,6 +217,8 @@ def _today_context(*, viewer: User, subject: User, data: TodayData, **extra) -> 
     for card in data.cards:
         if card.form is None and card.kpi.is_active:  # an archived KPI takes no new progress: no form
             card.form = _log_form(data, card)
+    for entry in data.entries:  # no query: a rep may not rewrite what someone else logged or an import brought
+        entry.can_edit = selectors.entry_rewritable_by(user=viewer, entry=entry)
     return {
         "subject": subject,
         "today": data.today,

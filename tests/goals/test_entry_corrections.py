@@ -156,6 +156,19 @@ def test_a_correction_from_the_log_history_goes_back_to_it(client, personas, dea
     assert response.status_code == 302 and response["Location"] == reverse("today")  # never off-site
 
 
+def test_today_offers_no_edit_of_an_entry_the_manager_logged_for_the_rep(client, personas, deals, goal):
+    by_manager = services.progress_record(
+        user=personas.rep_a, kpi=deals, date=TODAY, value="2", created_by=personas.manager_a
+    )
+    client.force_login(personas.rep_a)
+    page = client.get(reverse("today")).content.decode()
+    assert reverse("entry_void", args=[by_manager.id]) in page
+    assert reverse("entry_edit", args=[by_manager.id]) not in page
+    client.force_login(personas.manager_a)
+    page = client.get(reverse("today") + f"?rep={personas.rep_a.id}").content.decode()
+    assert reverse("entry_edit", args=[by_manager.id]) in page
+
+
 def test_the_rep_is_told_why_an_imported_entry_cannot_be_rewritten(client, personas, deals, goal):
     entry = services.progress_record(
         user=personas.rep_a, kpi=deals, date=TODAY, value="13", source=ProgressEntry.Source.IMPORT,
