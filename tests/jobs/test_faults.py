@@ -118,7 +118,7 @@ class Worker:
     """`celery worker` (solo pool) as a subprocess in its own process group, so a SIGKILL takes all of it."""
 
     def __init__(self, *, queue: str, name: str):
-        self.queue, self.name, self.process = queue, name, None  # queue: one name or several, comma separated
+        self.queue, self.name, self.process = queue, name, None
 
     def start(self):
         command = [
@@ -127,7 +127,7 @@ class Worker:
             "--loglevel=WARNING",
         ]  # fmt: skip
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=_subprocess_env(), start_new_session=True,
+            command, cwd=ROOT, env=_subprocess_env(PACER_TEST_QUEUE=self.queue), start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
 
@@ -230,8 +230,8 @@ def test_two_schedulers_firing_at_once_deliver_each_reminder_once(team_a, fault_
               due_date=org_today + datetime.timedelta(days=3), health=Health.OFF_TRACK)  # fmt: skip
     MembershipFactory(user=UserFactory(username="beat_manager"), team=team_a, role=Membership.Role.MANAGER)
 
-    # The workers also take the default queue, where notify() puts each email after its notification commits.
-    workers = [Worker(queue=f"{fault_queue},celery", name=f"beat{n}") for n in range(2)]
+    # notify() queues each email after its notification commits: on the workers' own queue (PACER_TEST_QUEUE).
+    workers = [Worker(queue=fault_queue, name=f"beat{n}") for n in range(2)]
     try:
         for worker in workers:
             worker.start()
