@@ -91,13 +91,15 @@ class EntryEditForm(forms.Form):
         value = entry.value.quantize(entry.kpi.quantum)
         kwargs.setdefault("initial", {"value": value, "date": entry.date, "note": entry.note})
         super().__init__(*args, **kwargs)
-        self.today = today
-        self.fields["date"].widget.attrs["max"] = today.isoformat()
+        self.today, self.entry_date = today, entry.date
+        self.fields["date"].widget.attrs["max"] = max(today, entry.date).isoformat()
         self.fields["value"].widget.attrs.update(inputmode="decimal", step="any")
 
     def clean_date(self):
+        """A moved date may not be in the future; the unchanged one is never checked again (the rep may have
+        moved to a timezone where that day has not begun yet)."""
         day = self.cleaned_data["date"]
-        if day > self.today:
+        if day != self.entry_date and day > self.today:
             raise forms.ValidationError(f"That is in the future: pick today ({self.today:%d %b}) or an earlier date.")
         return day
 

@@ -101,6 +101,18 @@ def test_editing_the_note_never_rechecks_an_unchanged_date_against_a_new_timezon
     assert entry.note == "from the road" and entry.date == TODAY
 
 
+def test_a_note_edit_from_the_page_after_moving_to_pago_pago_is_accepted(client, personas, deals):
+    entry = own_entry(personas, deals)
+    personas.rep_a.timezone = "Pacific/Pago_Pago"
+    personas.rep_a.save()
+    client.force_login(personas.rep_a)
+    data = {"value": "13", "date": TODAY.isoformat(), "note": "from the road"}
+    response = client.post(reverse("entry_edit", args=[entry.id]), data)
+    assert response.status_code == 302, response.content.decode()
+    entry.refresh_from_db()
+    assert entry.note == "from the road"
+
+
 def test_moving_an_entry_to_a_future_date_is_still_refused(personas, deals):
     from django.core.exceptions import ValidationError
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery.result import _set_task_join_will_block
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
@@ -99,10 +100,15 @@ def test_50_concurrent_progress_records_on_one_goal_reach_the_exact_sum(rep_a, e
             connection.close()
 
     threads = [threading.Thread(target=record) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        # Eager apply() sets and restores a process-wide "joining would block" flag without a lock: threads
+        # racing on it can leave it set, which would break every later test that calls .get().
+        _set_task_join_will_block(False)
     assert not any(t.is_alive() for t in threads) and errors == []
     goal.refresh_from_db()
     assert ProgressEntry.objects.filter(kpi=kpi).count() == CALLS
