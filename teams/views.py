@@ -5,7 +5,6 @@ their sub-teams). A team the user cannot see is a 404; a page their role doesn't
 Reads (and those decisions) go through teams.selectors, writes through teams.services.
 """
 
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError

@@ -325,7 +325,7 @@ def _achieved(goal: Goal, *, until: datetime.date) -> Decimal:
 
 def _check_cap(rows: list[PlanRow]) -> None:
     """Refuse a plan that would give a rep more overlapping active micro goals than the setting allows."""
-    cap = settings.PACER.get("MAX_ACTIVE_MICRO_GOALS_PER_REP", 6)
+    cap = settings.PACER["MAX_ACTIVE_MICRO_GOALS_PER_REP"]
     if not rows:
         return
     intervals: dict[int, list[tuple[datetime.date, datetime.date]]] = {}
