@@ -32,8 +32,7 @@ from notifications import tasks as notification_tasks
 from notifications.models import Notification
 from teams.models import Holiday
 from tests.concurrency import run_in_threads
-
-from .conftest import make_entry, make_goal, make_kpi, make_manager, make_micro_goal, make_rep
+from tests.factories import make_entry, make_goal, make_kpi, make_manager, make_micro_goal, make_rep
 
 ROOT = Path(__file__).resolve().parents[2]
 UTC = datetime.UTC
