@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "goals",
     "rewards",
     "feedback",
+    "config",  # the project itself: the commands that span every app (seed_demo, setup_schedule)
 ]
 
 MIDDLEWARE = [

@@ -59,10 +59,10 @@ class GoalAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "closed_at",
+        # The parent goal too: goal_update checks cycles and cancelled parents. Title and description stay editable.
+        "parent",
         *DERIVED,
     )
-    # The parent goal too: goal_update checks cycles and cancelled parents. Title and description stay editable.
-    readonly_fields = (*readonly_fields, "parent")
 
     def has_add_permission(self, request):
         return False  # set goals in the app: it assesses achievability and records the revision

@@ -27,7 +27,7 @@ class UserAdmin(BaseUserAdmin):
     goals and audit trail refer to them)."""
 
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (
             "Pacer",
             {

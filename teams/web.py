@@ -49,8 +49,10 @@ def add_service_errors(form: forms.Form, error: ValidationError, *, field: str |
     messages without a field go to `field` (None = above the form).
     """
     rename = rename or {}
-    errors = error.message_dict if hasattr(error, "error_dict") else {field: error.messages}
-    for name, messages in errors.items():
+    errors: list[tuple[str | None, list[str]]] = [(field, error.messages)]
+    if hasattr(error, "error_dict"):
+        errors = list(error.message_dict.items())
+    for name, messages in errors:
         name = rename.get(name, name)
         form.add_error(name if name in form.fields else field, messages)
 
