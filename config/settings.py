@@ -212,7 +212,7 @@ SPECTACULAR_SETTINGS = {"TITLE": "Pacer API", "VERSION": "1.0.0", "SERVE_INCLUDE
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# --- Pacer's own rules (documented in DESIGN.md) --------------------------------------------
+# --- Pacer's own rules (see docs/architecture.md) ------------------------------------------
 PACER = {
     "MAX_ACTIVE_MICRO_GOALS_PER_REP": env.int("PACER_MAX_ACTIVE_MICRO_GOALS_PER_REP", default=6),
     # Health thresholds: value / expected at or above ON_TRACK is on track; forecast reaching the

@@ -1,6 +1,6 @@
 """Hard goals: achievability, create, update (with revisions), activate and cancel.
 
-Rules kept here (documented in DESIGN.md, decided here):
+Rules kept here (docs/architecture.md gives the map; the rules are decided here):
 - Exactly one owner (a user or a team). Only an admin or a manager of the owner (the team, or a team the owner
   user belongs to) may set or change a goal; reps never do (`goals.selectors.goal_manageable_by` decides).
 - A goal may start in the past (a quarter's goal set mid-quarter) but not be due before today.
