@@ -39,9 +39,7 @@ from goals import services, tasks
 from goals.models import Goal, Health, Kpi, ProgressEntry
 from notifications.models import Notification
 from teams.models import Membership
-from tests.factories import MembershipFactory, TeamFactory, UserFactory
-
-from .conftest import make_goal, make_kpi, make_micro_goal, make_rep
+from tests.factories import MembershipFactory, TeamFactory, UserFactory, make_goal, make_kpi, make_micro_goal, make_rep
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
