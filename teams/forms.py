@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from .models import Membership, Team, User
-from .selectors import active_memberships
+from .selectors import users_addable_by
 
 WEEKDAYS = [("1", "Mon"), ("2", "Tue"), ("3", "Wed"), ("4", "Thu"), ("5", "Fri"), ("6", "Sat"), ("7", "Sun")]
 
@@ -77,36 +77,51 @@ class TeamForm(forms.Form):
         return "".join(sorted(self.cleaned_data["working_weekdays"]))
 
 
+def person_label(user: User) -> str:
+    return f"{user.get_full_name()} ({user.username})" if user.get_full_name() else user.username
+
+
+def _roles_for(user: User):
+    """Admins grant either role; a manager adds and keeps reps only (the services refuse the rest anyway)."""
+    return Membership.Role.choices if user.is_staff else [(Membership.Role.REP, Membership.Role.REP.label)]
+
+
 class MemberAddForm(forms.Form):
-    user = forms.ModelChoiceField(
-        queryset=User.objects.none(),
-        label="Person",
-        empty_label="Choose a person…",
-        help_text="Everyone with a Pacer login who is not currently in this team.",
-    )
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Person", empty_label="Choose a person…")
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.REP)
     capacity = capacity_field()
     active_from = forms.DateField(label="Member since", widget=DateInput, initial=timezone.localdate)
+    transfer = forms.BooleanField(
+        required=False,
+        label="Transfer: if they are a rep of another team, their last day there is the day before",
+    )
 
-    def __init__(self, *args, team: Team, **kwargs):
+    def __init__(self, *args, team: Team, added_by: User, **kwargs):
         kwargs.setdefault("auto_id", "add_member_%s")  # unique ids: the team page shows several forms
         super().__init__(*args, **kwargs)
-        current = active_memberships().filter(team=team).values("user_id")
-        users = User.objects.filter(is_active=True).exclude(id__in=current)
-        self.fields["user"].queryset = users
-        self.fields["user"].label_from_instance = lambda u: (
-            f"{u.get_full_name()} ({u.username})" if u.get_full_name() else u.username
-        )
+        self.fields["user"].queryset = users_addable_by(user=added_by, team=team)
+        self.fields["user"].label_from_instance = person_label
+        self.fields["role"].choices = _roles_for(added_by)
+        if added_by.is_staff:
+            self.fields["user"].help_text = "Everyone with a Pacer login who is not currently in this team."
+        else:
+            self.fields[
+                "user"
+            ].help_text = (
+                "People who are not yet in any team. An admin moves people between teams and appoints managers."
+            )
+            del self.fields["transfer"]
 
 
 class MemberUpdateForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
     capacity = capacity_field()
 
-    def __init__(self, *args, membership: Membership, **kwargs):
+    def __init__(self, *args, membership: Membership, changed_by: User, **kwargs):
         kwargs.setdefault("initial", {"role": membership.role, "capacity": membership.capacity})
         kwargs.setdefault("auto_id", f"member{membership.id}_%s")  # several rows may be open at once
         super().__init__(*args, **kwargs)
+        self.fields["role"].choices = _roles_for(changed_by)
 
 
 class MemberRemoveForm(forms.Form):

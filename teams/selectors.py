@@ -224,3 +224,40 @@ def calendars_for_reps(*, user_ids) -> dict[int, WorkingCalendar]:
 
 def calendar_for_team(*, team: Team) -> WorkingCalendar:
     return calendars_for_teams(team_ids=[team.id])[team.id]
+
+
+# --- Who may change whose membership (the services enforce it; pages use it to offer only what is allowed) ---
+
+
+def current_or_upcoming_memberships(on: datetime.date | None = None) -> QuerySet[Membership]:
+    """Memberships not over by `on` (default today): current ones and those that start later."""
+    on = on or timezone.localdate()
+    return Membership.objects.filter(Q(active_to__isnull=True) | Q(active_to__gte=on))
+
+
+def users_addable_by(*, user: User, team: Team) -> QuerySet[User]:
+    """The people `user` may add to `team`: active, not already in it, never themself. An admin may add anyone
+    else (a rep of another team is then a transfer); a manager only people who are nobody's rep or manager and
+    not admins. Queries: none until evaluated (one then)."""
+    in_team = active_memberships().filter(team=team).values("user_id")
+    people = User.objects.filter(is_active=True).exclude(id__in=in_team).exclude(id=user.id)
+    if user.is_staff:
+        return people
+    taken = current_or_upcoming_memberships().values("user_id")
+    return people.filter(is_staff=False).exclude(id__in=taken)
+
+
+def membership_change_refusal(*, user: User, membership: Membership, managed: set[int] | None = None) -> str | None:
+    """Why `user` may not change (capacity, role) or end `membership`, in plain words; None when they may.
+    Admins may change anyone's but their own; a manager only rep memberships of teams they manage (with their
+    sub-teams). Pass `managed` (managed_team_ids of the user) when already known: then no query."""
+    if membership.user_id == user.id:
+        return "Nobody can change their own membership; ask an admin."
+    if user.is_staff:
+        return None
+    managed = managed_team_ids(user=user) if managed is None else managed
+    if membership.team_id not in managed:
+        return "You can change only the members of teams you manage."
+    if membership.role != Membership.Role.REP:
+        return "Only an admin can change or remove a manager."
+    return None

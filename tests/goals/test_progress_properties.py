@@ -43,7 +43,9 @@ def org(monkeypatch):
     r1, r2, r3, m = (UserFactory(username=name) for name in ("r1", "r2", "r3", "m"))
     MembershipFactory(user=r1, team=x)
     moved = MembershipFactory(user=r2, team=x)
-    team_services.member_remove(membership=moved, active_to=datetime.date(2026, 3, 10))
+    team_services.member_remove(
+        removed_by=UserFactory(is_staff=True), membership=moved, active_to=datetime.date(2026, 3, 10)
+    )
     MembershipFactory(user=r2, team=y, active_from=datetime.date(2026, 3, 11))
     MembershipFactory(user=r3, team=y, capacity=Decimal("0.5"))
     # Backdated and overlapping the one above, in the same tree (the org's): must not count twice.

@@ -110,7 +110,7 @@ def test_rep_who_moved_teams_counts_for_the_team_of_the_entry_date(team_a, team_
         team.save()
     mover = UserFactory()
     left_a = MembershipFactory(user=mover, team=team_a, active_from=march(1))
-    team_services.member_remove(membership=left_a, active_to=march(10))
+    team_services.member_remove(removed_by=UserFactory(is_staff=True), membership=left_a, active_to=march(10))
     MembershipFactory(user=mover, team=team_b, active_from=march(11))
     goal_a = GoalFactory(owner_team=team_a, kpi=deals)
     goal_b = GoalFactory(owner_team=team_b, kpi=deals)
