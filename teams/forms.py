@@ -1,6 +1,7 @@
 """Browser forms for teams, members and holidays. They only parse and check input; services decide."""
 
 import datetime
+import zoneinfo
 from decimal import Decimal
 
 from crispy_forms.bootstrap import InlineCheckboxes
@@ -10,8 +11,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from .models import Membership, Team, User
-from .selectors import users_addable_by
+from .models import AuditEvent, Membership, Team, User
+from .selectors import PERSON_STATUSES, users_addable_by
 
 WEEKDAYS = [("1", "Mon"), ("2", "Tue"), ("3", "Wed"), ("4", "Thu"), ("5", "Fri"), ("6", "Sat"), ("7", "Sun")]
 
@@ -140,3 +141,49 @@ class HolidayForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "holiday_%s")
         super().__init__(*args, **kwargs)
+
+
+def _timezone_choices():
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class InviteForm(forms.Form):
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(help_text="The invitation goes here; it is also their username.")
+    timezone = forms.ChoiceField(initial="UTC", help_text="Their local day decides which date an entry counts on.")
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="— no team yet —",
+                                  help_text="They join it from today.")  # fmt: skip
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.REP)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "invite_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = _timezone_choices()
+        self.fields["team"].queryset = Team.objects.order_by("name")
+
+
+class PeopleFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=100)
+    status = forms.ChoiceField(required=False, choices=[("", "Everyone"), *PERSON_STATUSES.items()])
+
+
+class AuditFilterForm(forms.Form):
+    person = forms.ModelChoiceField(queryset=User.objects.order_by("first_name", "last_name", "username"),
+                                    required=False, empty_label="Anyone")  # fmt: skip
+    kind = forms.ChoiceField(required=False, choices=[("", "Every kind"), *AuditEvent.Kind.choices])
+    since = forms.DateField(required=False, widget=DateInput, label="From")
+    until = forms.DateField(required=False, widget=DateInput, label="To")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].label_from_instance = person_label
+        for name, field in self.fields.items():
+            css = "form-select" if name in ("person", "kind") else "form-control"
+            field.widget.attrs["class"] = css + (" is-invalid" if self.is_bound and name in self.errors else "")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", "The end date is before the start date.")
+        return data

@@ -1,8 +1,10 @@
 """Every write to teams and memberships. Keyword-only, one transaction each, ValidationError on bad input."""
 
 import datetime
+import logging
 from decimal import Decimal
 
+from axes.utils import reset as axes_reset
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -18,6 +20,7 @@ from .selectors import (
     membership_change_refusal,
 )
 
+logger = logging.getLogger(__name__)
 Kind = AuditEvent.Kind
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -229,3 +232,116 @@ def member_remove(*, removed_by: User, membership: Membership, active_to: dateti
         data=_membership_data(membership, action="ended"),
     )
     return membership
+
+
+# --- People: invitations, deactivation, unlocking (admins only) ---------------------------------------------
+
+
+def _refuse_unless_admin(actor: User, what: str) -> None:
+    if not actor.is_staff:
+        raise PermissionDenied(f"Only an admin can {what}.")
+
+
+def _send_invitation_after_commit(user: User) -> None:
+    from .tasks import send_invitation_email  # tasks import services: imported here to avoid the cycle
+
+    def enqueue():
+        try:
+            send_invitation_email.delay(user.id)
+        except Exception:  # the broker is down: the admin can resend from the People page
+            logger.warning("Could not queue the invitation email of user %s", user.id, exc_info=True)
+
+    transaction.on_commit(enqueue)
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    invited_by: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    timezone: str = "UTC",
+    team: Team | None = None,
+    role: str = Membership.Role.REP,
+) -> User:
+    """Create a person who sets their own password through a one-time link (Django's password-reset token: it
+    stops working once a password is set or after PASSWORD_RESET_TIMEOUT). Their username is their email.
+    With a team they join it from today, under the same rules as member_add."""
+    _refuse_unless_admin(invited_by, "invite people")
+    email = User.objects.normalize_email(email.strip()).lower()
+    if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
+        raise ValidationError({"email": f"Someone already has a Pacer login with {email}."})
+    user = User(username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip(),
+                timezone=timezone)  # fmt: skip
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    summary = f"{invited_by} invited {user} ({email})"
+    if team is not None:
+        membership = member_add(added_by=invited_by, user=user, team=team, role=role)
+        summary += f" to {team} as {membership.get_role_display()}"
+    audit_record(kind=Kind.INVITATION, actor=invited_by, subject_user=user, summary=summary,
+                 data={"email": email, "team_id": team.id if team else None, "role": role if team else None})  # fmt: skip
+    _send_invitation_after_commit(user)
+    return user
+
+
+@transaction.atomic
+def user_invitation_resend(*, user: User, resent_by: User) -> User:
+    _refuse_unless_admin(resent_by, "send invitations")
+    if user.has_usable_password() or user.last_login:
+        raise ValidationError(f"{user} has already set a password; they can log in.")
+    if not user.is_active:
+        raise ValidationError(f"{user} is deactivated; reactivate them first.")
+    audit_record(kind=Kind.INVITATION, actor=resent_by, subject_user=user,
+                 summary=f"{resent_by} sent {user} a new invitation link", data={"email": user.email, "resent": True})  # fmt: skip
+    _send_invitation_after_commit(user)
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, deactivated_by: User) -> User:
+    """Refuse the person's logins from now on (their open sessions and API tokens stop working too: Django and
+    DRF reject inactive users). Their memberships end today through member_remove; goals, entries and history
+    are kept."""
+    _refuse_unless_admin(deactivated_by, "deactivate people")
+    if user.id == deactivated_by.id:
+        raise PermissionDenied("You cannot deactivate yourself; ask another admin.")
+    if not user.is_active:
+        raise ValidationError(f"{user} is already deactivated.")
+    today = timezone.localdate()
+    ended = []
+    for membership in active_memberships(today).filter(user=user, active_to__isnull=True).select_related("team"):
+        member_remove(removed_by=deactivated_by, membership=membership, active_to=today)
+        ended.append(membership.team.name)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    audit_record(kind=Kind.DEACTIVATION, actor=deactivated_by, subject_user=user,
+                 summary=f"{deactivated_by} deactivated {user}" + (f"; left {', '.join(ended)}" if ended else ""),
+                 data={"action": "deactivated", "memberships_ended": ended})  # fmt: skip
+    return user
+
+
+@transaction.atomic
+def user_reactivate(*, user: User, reactivated_by: User) -> User:
+    """Let the person log in again. Memberships are not restored: add them to a team again."""
+    _refuse_unless_admin(reactivated_by, "reactivate people")
+    if user.is_active:
+        raise ValidationError(f"{user} is already active.")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit_record(kind=Kind.DEACTIVATION, actor=reactivated_by, subject_user=user,
+                 summary=f"{reactivated_by} reactivated {user}", data={"action": "reactivated"})  # fmt: skip
+    return user
+
+
+@transaction.atomic
+def user_unlock(*, user: User, unlocked_by: User) -> int:
+    """Clear the failed logins that lock the person's account (django-axes' records). Returns how many were
+    cleared. An address locked by guesses at other accounts stays locked (unlock it in the Django admin)."""
+    _refuse_unless_admin(unlocked_by, "unlock accounts")
+    cleared = axes_reset(username=user.username)
+    audit_record(kind=Kind.LOCKOUT, actor=unlocked_by, subject_user=user,
+                 summary=f"{unlocked_by} unlocked {user}'s account", data={"action": "unlocked", "cleared": cleared})  # fmt: skip
+    return cleared
