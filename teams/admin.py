@@ -21,7 +21,9 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
-    list_display = ("username", "email", "first_name", "last_name", "timezone", "is_staff")
+    list_display = ("username", "email", "first_name", "last_name", "timezone", "is_staff", "is_active")
+    # Deactivating ends memberships and is audited: it happens on Pacer's People page (teams.services).
+    readonly_fields = ("is_active",)
 
 
 class HolidayInline(admin.TabularInline):
@@ -29,10 +31,23 @@ class HolidayInline(admin.TabularInline):
     extra = 0
 
 
-class MembershipInline(admin.TabularInline):
+class ReadOnlyMembershipMixin:
+    """Memberships change only on the team pages, through teams.services: the rules (who may change whose
+    membership, no overlapping rep memberships) and the audit log apply there. Here they are read-only."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(ReadOnlyMembershipMixin, admin.TabularInline):
     model = Membership
     extra = 0
-    autocomplete_fields = ("user",)
 
 
 @admin.register(Team)
@@ -44,7 +59,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ReadOnlyMembershipMixin, admin.ModelAdmin):
     list_display = ("user", "team", "role", "capacity", "active_from", "active_to")
     list_filter = ("role", "team")
     search_fields = ("user__username", "user__first_name", "user__last_name", "team__name")

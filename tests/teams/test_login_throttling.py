@@ -12,6 +12,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -154,3 +155,10 @@ def test_concurrent_wrong_passwords_are_all_counted_and_the_account_locks(same_a
     refused = AuditEvent.objects.filter(kind="login_failed", data__reason="refused while locked out").count()
     assert (counted, checked + refused) == (checked, threads_count) and counted >= LIMIT
     assert attempt(Client(), user.username, "pw", ip="10.7.2.1").status_code == 429
+
+
+def test_test_client_login_needs_a_request_with_axes(client, rep_a):
+    """django-axes checks every authenticate() call, so the test client's login() must pass a request (or use
+    force_login, which skips authentication)."""
+    assert client.login(request=HttpRequest(), username=rep_a.username, password="pw")
+    assert client.get(reverse("today")).status_code == 200

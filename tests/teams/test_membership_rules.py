@@ -311,3 +311,16 @@ def test_concurrent_adds_of_one_rep_to_two_teams_leave_one_membership():
     assert sorted(results) == ["added", "refused"]
     assert Membership.objects.filter(user=rep).count() == 1
     assert Team.objects.count() == 2
+
+
+def test_django_admin_shows_memberships_read_only(client, personas):
+    """The Django admin is no back door around the rules: memberships change on the team pages only."""
+    membership = current(personas.rep_a, personas.team_a)
+    client.force_login(personas.admin)
+    assert client.get(reverse("admin:teams_membership_add")).status_code == 403
+    change = reverse("admin:teams_membership_change", args=[membership.id])
+    assert client.post(change, {"role": "manager", "capacity": "1", "active_from": "2020-01-01"}).status_code == 403
+    membership.refresh_from_db()
+    assert membership.role == "rep"
+    html = client.get(reverse("admin:teams_user_change", args=[personas.rep_a.id])).content.decode()
+    assert 'name="is_active"' not in html
