@@ -94,7 +94,8 @@ class MemberAddForm(forms.Form):
     active_from = forms.DateField(label="Member since", widget=DateInput, initial=timezone.localdate)
     transfer = forms.BooleanField(
         required=False,
-        label="Transfer: if they are a rep of another team, their last day there is the day before",
+        label="Transfer from another team",
+        help_text="If they are a rep of another team, their last day there becomes the day before.",
     )
 
     def __init__(self, *args, team: Team, added_by: User, **kwargs):

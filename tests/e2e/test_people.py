@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from playwright.sync_api import expect
 
@@ -59,3 +60,27 @@ def test_admin_invites_a_rep_who_sets_a_password_and_logs_in(page, live_server, 
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
     expect(page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Today")).to_be_visible()
     screenshot(page, "invitee-first-login")
+
+
+def expected_429s(browser_errors):
+    """Drop the lockout's own 429 Too Many Requests (the response and its console line): the one error expected."""
+    browser_errors.found = [e for e in browser_errors.found if "429" not in e]
+
+
+def test_a_guesser_is_locked_out_and_told_why(page, live_server, personas, browser_errors):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(personas.rep_a.username)
+        page.get_by_label("Password").fill("not-my-password")
+        page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Logins paused")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text(f"after {settings.AXES_FAILURE_LIMIT} wrong passwords")
+    screenshot(page, "login-locked-out")
+    # The lockout answers 429 Too Many Requests on purpose: that is the one error this test expects.
+    expected_429s(browser_errors)
+    page.get_by_role("link", name="Back to the login page").click()
+    page.get_by_label("Username").fill(personas.rep_a.username)
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Logins paused")).to_be_visible()
+    expected_429s(browser_errors)
