@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import ManagementUtility, call_command
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.utils import timezone
 
 from goals import services
@@ -23,6 +23,7 @@ from tests.factories import (
     ProgressEntryFactory,
     TeamFactory,
     UserFactory,
+    allow_legacy_overlapping_rep_memberships,
 )
 
 pytestmark = pytest.mark.django_db
@@ -125,11 +126,7 @@ def test_rep_who_moved_teams_counts_for_the_team_of_the_entry_date(team_a, team_
 def test_overlapping_rep_memberships_in_one_tree_count_an_entry_once(team_a, deals):
     sub = TeamFactory(parent=team_a)
     rep = UserFactory()
-    # The services refuse overlapping rep memberships now, and PostgreSQL's membership_rep_no_overlap too; data
-    # written before that rule may still hold them. Stand in for such data (dropped in this test's transaction).
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE teams_membership DROP CONSTRAINT membership_rep_no_overlap")
+    allow_legacy_overlapping_rep_memberships()  # the services refuse overlaps now; older data may hold them
     MembershipFactory(user=rep, team=team_a, active_from=march(1), active_to=march(20))
     MembershipFactory(user=rep, team=sub, active_from=march(5))
     goal, sub_goal = GoalFactory(owner_team=team_a, kpi=deals), GoalFactory(owner_team=sub, kpi=deals)
