@@ -1,13 +1,18 @@
-"""Logins: the client's address, and the audit trail of logins, failed logins and lockouts.
+"""Logins: the login page (attempts taken one at a time), the client's address, and the audit trail of logins,
+failed logins and lockouts.
 
 Signals are the one exception to "nothing hidden in signals" here: Django's login view and django-axes report
 logins only through user_logged_in / user_login_failed / user_locked_out; no Pacer service runs on a login, so
 there is no service to write the event from. The handlers only record; they decide nothing.
 """
 
+import hashlib
+
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db import connection, transaction
 from django.dispatch import receiver
 from django.shortcuts import render
 
@@ -80,3 +85,28 @@ def lockout_response(request, original_response=None, credentials=None):
         "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60) if settings.AXES_COOLOFF_TIME else 0,
     }
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+def _lock_key(label: str) -> int:
+    """A signed 64-bit advisory-lock key for a label (blake2b: stable across processes, unlike hash())."""
+    return int.from_bytes(hashlib.blake2b(label.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page, with attempts for one account or from one address taken one at a time.
+
+    django-axes checks the lock before the password and counts the failure after it: without this, a burst of
+    parallel guesses would all pass the check before any was counted (30 guesses instead of 5). Each POST holds
+    PostgreSQL advisory locks on its username and address for its transaction, so the next attempt sees the
+    count of the one before. On SQLite the transaction itself serialises writers (IMMEDIATE mode).
+    """
+
+    def post(self, request, *args, **kwargs):
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                username = str(request.POST.get(settings.AXES_USERNAME_FORM_FIELD, ""))[:150]
+                keys = sorted({_lock_key(f"login-user:{username}"), _lock_key(f"login-ip:{client_ip(request)}")})
+                with connection.cursor() as cursor:
+                    for key in keys:  # always in the same order: two attempts never wait on each other in a cycle
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+            return super().post(request, *args, **kwargs)
