@@ -7,10 +7,10 @@ there is no service to write the event from. The handlers only record; they deci
 """
 
 import hashlib
+from functools import wraps
 
 from axes.signals import user_locked_out
 from django.conf import settings
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import connection, transaction
 from django.dispatch import receiver
@@ -92,8 +92,8 @@ def _lock_key(label: str) -> int:
     return int.from_bytes(hashlib.blake2b(label.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-class LoginView(auth_views.LoginView):
-    """Django's login page, with attempts for one account or from one address taken one at a time.
+def attempts_one_at_a_time(view):
+    """Wrap a login view so that attempts for one account or from one address are taken one at a time.
 
     django-axes checks the lock before the password and counts the failure after it: without this, a burst of
     parallel guesses would all pass the check before any was counted (30 guesses instead of 5). Each POST holds
@@ -101,7 +101,10 @@ class LoginView(auth_views.LoginView):
     count of the one before. On SQLite the transaction itself serialises writers (IMMEDIATE mode).
     """
 
-    def post(self, request, *args, **kwargs):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 username = str(request.POST.get(settings.AXES_USERNAME_FORM_FIELD, ""))[:150]
@@ -109,4 +112,6 @@ class LoginView(auth_views.LoginView):
                 with connection.cursor() as cursor:
                     for key in keys:  # always in the same order: two attempts never wait on each other in a cycle
                         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
-            return super().post(request, *args, **kwargs)
+            return view(request, *args, **kwargs)
+
+    return wrapper

@@ -130,7 +130,7 @@ def test_password_validators_stay_on():
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "target",
-    ["one-account-one-address", "one-account-many-addresses", "many-accounts-one-address"],
+    ["one-account-one-address", "one-account-many-addresses", "many-accounts-one-address", "admin-site"],
 )
 def test_a_burst_of_concurrent_guesses_gets_exactly_the_limit_of_password_checks(target):
     """30 wrong passwords at once, from threads: exactly AXES_FAILURE_LIMIT are checked (and counted, none lost
@@ -144,7 +144,9 @@ def test_a_burst_of_concurrent_guesses_gets_exactly_the_limit_of_password_checks
         ip = f"10.7.1.{n}" if target == "one-account-many-addresses" else "10.7.0.1"
         try:
             barrier.wait()
-            statuses.append(attempt(Client(), username, f"wrong{n}", ip=ip).status_code)
+            url = "/admin/login/" if target == "admin-site" else reverse("login")
+            data = {"username": username, "password": f"wrong{n}"}
+            statuses.append(Client().post(url, data, REMOTE_ADDR=ip).status_code)
         finally:
             connection.close()
 
