@@ -123,7 +123,7 @@ def seed_people(demo: DemoOrg) -> None:
         return
     now, Kind = timezone.now(), AuditEvent.Kind
     rep, manager = demo.reps[0], demo.managers[0]
-    samples = [
+    samples: list[tuple[int, str, User | None, User | None, str, str, dict[str, object]]] = [
         (3, Kind.LOGIN, manager, manager, f"{manager} logged in", "192.0.2.14", {}),
         (2, Kind.LOGIN_FAILED, None, rep, f"Failed login as “{rep.username}”: wrong username or password",
          "198.51.100.23", {"username": rep.username, "reason": "wrong username or password"}),

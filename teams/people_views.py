@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .forms import AuditFilterForm, InviteForm, PeopleFilterForm, add_service_errors
-from .views import admin_required
+from .forms import AuditFilterForm, InviteForm, PeopleFilterForm
+from .web import add_service_errors, admin_required
 
 PEOPLE_PER_PAGE = 50
 EVENTS_PER_PAGE = 50

@@ -77,7 +77,9 @@ def _overlapping_rep_membership(
     )
     if end is not None:
         overlapping = overlapping.filter(active_from__lte=end)
-    return overlapping.exclude(id=exclude_id).select_related("team").order_by("active_from").first()
+    if exclude_id is not None:
+        overlapping = overlapping.exclude(id=exclude_id)
+    return overlapping.select_related("team").order_by("active_from").first()
 
 
 def _overlap_error(user: User, other: Membership) -> ValidationError:
