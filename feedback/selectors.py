@@ -12,7 +12,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -301,7 +301,7 @@ class TimelineEvent:
 def goal_timeline(*, user: User, goal: Goal, revisions: list[GoalRevision] | None = None) -> list[TimelineEvent]:
     """One history of the goal, newest first: its revisions (the original target is the "created" one; pass them
     when already read, e.g. made readable by the goal page), the adjustment requests and their decisions,
-    check-ins and the feedback about it the user may read. Queries: 4 (+1 without `revisions`) plus the
+    check-ins and the feedback about it the user may read. Queries: 3 (+1 without `revisions`) plus the
     feedback scope (2), whatever the number of events."""
     events: list[TimelineEvent] = []
     if revisions is None:
@@ -324,12 +324,7 @@ def goal_timeline(*, user: User, goal: Goal, revisions: list[GoalRevision] | Non
                     request,
                 )
             )
-    checkins = list(goal.checkins.select_related("rep").order_by("-week_start"))
-    reply_counts: dict[int, int] = {}
-    for checkin_id in goal.checkins.filter(replies__isnull=False).values_list("id", flat=True):
-        reply_counts[checkin_id] = reply_counts.get(checkin_id, 0) + 1
-    for checkin in checkins:
-        checkin.reply_count = reply_counts.get(checkin.id, 0)
+    for checkin in goal.checkins.select_related("rep").annotate(reply_count=Count("replies")).order_by("-week_start"):
         events.append(
             TimelineEvent(checkin.submitted_at, "checkin", checkin.rep, f"Check-in: {checkin.confidence}/10", checkin)
         )

@@ -59,3 +59,16 @@ def team_goal(personas, deals, wednesday):
         start_date=datetime.date(2026, 3, 2),
         due_date=datetime.date(2026, 3, 27),
     )
+
+
+@pytest.fixture
+def rep_b_goal(personas, deals, wednesday):
+    return goal_services.goal_create(
+        title="Team B deals of Rita",
+        kpi=deals,
+        target_value=Decimal(50),
+        owner_user=personas.rep_b,
+        created_by=personas.manager_b,
+        start_date=datetime.date(2026, 3, 2),
+        due_date=datetime.date(2026, 3, 27),
+    )
