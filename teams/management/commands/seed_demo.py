@@ -20,11 +20,16 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:<8} {username}")
 
     def _later_steps(self):
-        """Apps above teams add their demo data after the org exists (goals: KPIs, goals, history)."""
+        """Apps above teams add their demo data after the org exists (goals: KPIs, goals, history; then feedback)."""
         steps = []
         try:
             from goals.demo import seed_goals
         except ImportError:
             return steps
         steps.append(seed_goals)
+        try:
+            from feedback.demo import seed_feedback
+        except ImportError:
+            return steps
+        steps.append(seed_feedback)  # check-ins, coaching, praise, action items, adjustment requests
         return steps
