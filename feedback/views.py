@@ -20,7 +20,13 @@ from goals.views.goal_page import _timeline
 from goals.views.manager import plan_table
 from teams.forms import add_service_errors
 from teams.models import User
-from teams.selectors import calendars_for_reps, team_get_for_user, team_list_for_user, user_get_for_user
+from teams.selectors import (
+    active_memberships,
+    calendars_for_reps,
+    team_get_for_user,
+    team_list_for_user,
+    user_get_for_user,
+)
 
 from . import selectors, services
 from .forms import (
@@ -131,8 +137,8 @@ def kudos(request):
     team_id = request.GET.get("team", "")
     team = team_get_for_user(user=request.user, id=int(team_id)) if team_id.isdigit() else None
     if team is None and teams:
-        own = [t for t in teams if t.memberships.filter(user=request.user, active_to__isnull=True).exists()]
-        team = (own or teams)[0]
+        own = set(active_memberships().filter(user=request.user).values_list("team_id", flat=True))
+        team = next((t for t in teams if t.id in own), teams[0])
     items = selectors.kudos_feed(team=team) if team else []
     return render(request, "feedback/kudos.html", {"teams": teams, "team": team, "items": items})
 
