@@ -19,6 +19,7 @@ from django.utils import timezone
 from goals import pace
 from goals.models import Goal, GoalRevision, Health
 from goals.selectors import goal_list_for_user, goal_manageable_by
+from goals.services import PlanRow
 from notifications.models import Notification
 from teams.models import Membership, Team, User
 from teams.selectors import (
@@ -165,22 +166,28 @@ def checkin_this_week(*, goal: Goal, today: datetime.date) -> CheckIn | None:
 
 @dataclass
 class TrendPoint:
-    week_start: datetime.date
-    confidence: int
-    attainment: Decimal | None
+    """One week of the trend: the confidence, and the attainment the check-in recorded beside it."""
+
     checkin: CheckIn
+
+    @property
+    def week_start(self) -> datetime.date:
+        return self.checkin.week_start
+
+    @property
+    def confidence(self) -> int:
+        return self.checkin.confidence
+
+    @property
+    def attainment(self) -> Decimal | None:
+        value = self.checkin.snapshot.get("attainment")
+        return Decimal(value) if value else None
 
 
 def confidence_trend(*, goal: Goal, weeks: int = TREND_WEEKS) -> list[TrendPoint]:
     """The goal's check-ins oldest first (the last `weeks`), each with the attainment it recorded. Queries: 1."""
     checkins = list(CheckIn.objects.filter(goal=goal).order_by("-week_start")[:weeks])
-    points = []
-    for checkin in reversed(checkins):
-        attainment = checkin.snapshot.get("attainment")
-        points.append(
-            TrendPoint(checkin.week_start, checkin.confidence, Decimal(attainment) if attainment else None, checkin)
-        )
-    return points
+    return [TrendPoint(checkin) for checkin in reversed(checkins)]
 
 
 def confidence_flag(points: list[TrendPoint]) -> str:
@@ -376,15 +383,7 @@ def one_on_one_agenda(*, manager: User, rep: User, today: datetime.date | None =
         by_goal.setdefault(checkin.goal_id, []).append(checkin)
     rows = []
     for goal in goals:
-        points = [
-            TrendPoint(
-                c.week_start,
-                c.confidence,
-                Decimal(c.snapshot["attainment"]) if c.snapshot.get("attainment") else None,
-                c,
-            )
-            for c in by_goal.get(goal.id, [])
-        ]
+        points = [TrendPoint(c) for c in by_goal.get(goal.id, [])]
         attainment = pace.attainment_percent(
             current=goal.current_value, baseline=goal.baseline_value, target=goal.target_value
         )
@@ -554,21 +553,6 @@ def goal_figures(goal: Goal) -> dict:
         "achievability": goal.get_achievability_display() if goal.achievability else "",
         "required_daily_rate": goal.required_daily_rate,
     }
-
-
-@dataclass
-class PlanRow:
-    """One micro goal as the breakdown preview's table shows it (the shape of goals.services.PlanRow)."""
-
-    assignee: User
-    kpi: object
-    start: datetime.date
-    end: datetime.date
-    working_days: int
-    capacity: Decimal
-    weight: Decimal
-    target: Decimal
-    micro_goal: object = None
 
 
 def plan_rows_ahead(*, goal: Goal, today: datetime.date) -> list[PlanRow]:
