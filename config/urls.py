@@ -10,5 +10,5 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("", include("teams.urls")),
     path("", include("goals.urls")),
-    path("", include("feedback.urls")),  # /feedback/… and /checkins/…
+    path("", include("feedback.urls")),  # /feedback/…, /checkins/… and /one-on-one/…
 ]

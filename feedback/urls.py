@@ -1,4 +1,5 @@
-"""Mounted at the site root by config/urls.py: the feedback pages under /feedback/, check-ins under /checkins/."""
+"""Mounted at the site root by config/urls.py: the feedback pages under /feedback/, check-ins under /checkins/, the
+manager's 1:1 agendas under /one-on-one/ (their own nav item)."""
 
 from django.urls import path
 
@@ -24,8 +25,8 @@ urlpatterns = [
         views.request_decide,
         name="request_decide",
     ),
-    path("feedback/one-on-one/", views.agenda_list, name="agenda_list"),
-    path("feedback/one-on-one/<int:user_id>/", views.agenda, name="agenda"),
+    path("one-on-one/", views.agenda_list, name="agenda_list"),
+    path("one-on-one/<int:user_id>/", views.agenda, name="agenda"),
     path("checkins/", views.checkins, name="checkins"),
     path("checkins/goals/<int:goal_id>/", views.checkin, name="checkin"),
     path("checkins/goals/<int:goal_id>/button/", views.goal_checkin_button, name="goal_checkin_button"),

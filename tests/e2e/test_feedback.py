@@ -87,6 +87,15 @@ def test_rep_checks_in_and_asks_on_a_phone_the_manager_approves_and_both_see_it(
     expect(manager_page.locator("#decision")).to_contain_text("The goal is now 50")
     manager_page.goto(f"{live_server.url}/goals/{goal.id}/")
     expect(manager_page.locator("#timeline")).to_contain_text("Adjustment approved")
+    # The 1:1 agenda: the off-track goal with this week's confidence, ready for the meeting.
+    manager_page.get_by_role("link", name="1:1s").click()
+    manager_page.get_by_role("link", name=str(personas.rep_a)).click()
+    attention = manager_page.get_by_role("region", name="Needs attention")
+    expect(attention).to_contain_text("Demos this month")
+    expect(attention).to_contain_text("Confidence: 4")
+    screenshot(manager_page, "feedback-agenda-desktop")
+    manager_page.set_viewport_size(PHONE)
+    no_sideways_scroll(manager_page)
     manager_page.close()
 
     request.refresh_from_db()
