@@ -33,7 +33,8 @@ from goals.selectors import goal_list_for_user, goal_manageable_by
 from goals.templatetags.pacer import kpi_value
 from notifications.models import Notification
 from notifications.services import notify
-from teams.models import User
+from teams.audit import audit_record
+from teams.models import AuditEvent, User
 
 from . import selectors
 from .models import EDIT_WINDOW, ActionItem, AdjustmentRequest, CheckIn, CheckInReply, Feedback
@@ -485,6 +486,13 @@ def _decide(request, status, decided_by, response, *, revision=None) -> Adjustme
     request.full_clean(validate_constraints=False)
     request.save(update_fields=["status", "decided_by", "decided_at", "response", "revision"])
     goal = request.goal
+    audit_record(
+        kind=AuditEvent.Kind.GOAL_REVISION,
+        actor=decided_by,
+        subject_user=request.requested_by,
+        summary=f"Adjustment request {request.id} on “{goal.title}” {status} by {decided_by}",
+        data={"goal": goal.id, "request": request.id, "status": status, "revision": revision.id if revision else None},
+    )
     verb = "approved" if status == Status.APPROVED else "declined"
     body = f"{decided_by} {verb} your request on “{goal.title}”."
     if status == Status.APPROVED:

@@ -10,7 +10,7 @@ from feedback import services
 from feedback.models import AdjustmentRequest
 from goals.models import GoalRevision, MicroGoal
 from notifications.models import Notification
-from teams.models import Membership
+from teams.models import AuditEvent, Membership
 from tests.concurrency import run_in_threads
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
@@ -73,6 +73,8 @@ def test_approval_writes_a_linked_revision_replans_and_the_micro_goals_still_sum
     assert _active_total(rep_goal) == Decimal(83)
     decided = Notification.objects.get(user=personas.rep_a, key=f"adjustment:{request.id}:decided")
     assert "Fair: Q2 moves." in decided.body
+    audit = AuditEvent.objects.get(kind=AuditEvent.Kind.GOAL_REVISION, data__request=request.id)
+    assert audit.actor == personas.manager_a and audit.data["revision"] == revision.id
 
 
 def test_approval_of_a_later_due_date_plans_the_new_weeks(personas, rep_goal):
@@ -217,3 +219,11 @@ def test_two_concurrent_approvals_make_one_decision(personas, rep_goal):
     assert rep_goal.revisions.filter(kind=GoalRevision.Kind.ADJUSTED).count() == 1
     assert rep_goal.revisions.filter(kind=GoalRevision.Kind.REPLANNED).count() == 1
     assert Notification.objects.filter(key=f"adjustment:{request.id}:decided").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_requests_on_one_goal_leave_one_pending(personas, rep_goal):
+    results, errors = run_in_threads(lambda: _ask(rep_goal, personas.rep_a), count=2)
+    assert len(results) == 1 and len(errors) == 1 and isinstance(errors[0], ValidationError)
+    assert AdjustmentRequest.objects.filter(goal=rep_goal, status=Status.PENDING).count() == 1

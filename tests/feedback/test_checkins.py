@@ -94,6 +94,20 @@ def test_the_confidence_trend_goes_week_by_week_beside_attainment(personas, rep_
     assert selectors.confidence_flag(trend) == "falling"
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_submits_make_one_check_in_and_keep_the_other(personas, rep_goal):
+    from tests.concurrency import run_in_threads
+
+    results, errors = run_in_threads(
+        lambda: services.checkin_submit(goal=rep_goal, rep=personas.rep_a, confidence=2), count=2
+    )
+    assert errors == [] and len(results) == 2
+    checkin = CheckIn.objects.get(goal=rep_goal)
+    assert len(checkin.history) == 1
+    assert Notification.objects.filter(key=f"checkin-alert:{checkin.id}").count() == 1
+
+
 # --- the weekly reminder ----------------------------------------------------------------------------------------
 
 THURSDAY_5PM = datetime.datetime(2026, 3, 12, 17, 0, tzinfo=datetime.UTC)

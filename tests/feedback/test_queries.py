@@ -111,3 +111,52 @@ def test_one_on_one_agenda_queries_do_not_grow_with_goals_checkins_and_items(
         response = client.get(reverse("feedback:agenda", args=[personas.rep_a.id]))
     assert response.status_code == 200
     assert response.content.decode().count("confidence falling") == n
+
+
+def _count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def _many(personas, deals, n, start):
+    """n goals of rep_a, each with a pending request, a check-in, an action item, praise and coaching."""
+    from feedback.models import CheckIn
+
+    for i in range(start, start + n):
+        goal = GoalFactory(title=f"G{i}", kpi=deals, owner_user=personas.rep_a, created_by=personas.manager_a,
+                           start_date=datetime.date(2026, 3, 2), due_date=datetime.date(2026, 3, 27))  # fmt: skip
+        AdjustmentRequest.objects.create(goal=goal, requested_by=personas.rep_a, proposed_target=Decimal(90),
+                                         current_target=goal.target_value, current_due_date=goal.due_date, reason="r")  # fmt: skip
+        CheckIn.objects.create(goal=goal, rep=personas.rep_a, week_start=datetime.date(2026, 3, 9), confidence=5)
+        ActionItem.objects.create(goal=goal, title=f"a{i}", owner=personas.rep_a, due_date=datetime.date(2026, 3, 20),
+                                  created_by=personas.manager_a)  # fmt: skip
+        Feedback.objects.create(author=personas.manager_a, recipient=personas.rep_a, goal=goal, body=f"c{i}")
+        Feedback.objects.create(author=personas.rep_b, recipient=personas.rep_a, kind="praise", visibility="team",
+                                body=f"p{i}")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("who", "url_name"),
+    [
+        ("manager_a", "feedback:requests"),
+        ("manager_a", "feedback:checkins"),
+        ("manager_a", "feedback:action_items"),
+        ("manager_a", "feedback:given"),
+        ("rep_a", "feedback:received"),
+        ("rep_a", "feedback:kudos"),
+        ("rep_a", "feedback:checkins"),
+        ("rep_a", "feedback:requests"),
+        ("manager_a", "feedback:agenda_list"),
+    ],
+)
+def test_list_pages_cost_the_same_for_5_items_as_for_200(client, personas, deals, wednesday, who, url_name):
+    client.force_login(getattr(personas, who))
+    url = reverse(url_name)
+    _many(personas, deals, 5, 0)
+    few = _count_queries(client, url)
+    _many(personas, deals, 195, 5)
+    assert _count_queries(client, url) == few
