@@ -107,9 +107,17 @@ def _checkins(goal: Goal, rep, trend: list[int], *, today: datetime.date) -> Non
 
 
 def _feedback(manager, reps, goals) -> None:
+    given = 0
+
     def give(author, recipient, kind, body, goal=None):
+        nonlocal given
+        given += 1
         if not Feedback.objects.filter(author=author, recipient=recipient, body=body).exists():
-            services.feedback_give(author=author, recipient=recipient, kind=kind, body=body, goal=goal)
+            feedback = services.feedback_give(author=author, recipient=recipient, kind=kind, body=body, goal=goal)
+            # Spread over the last weeks, so the feed reads like a history (the edit window is long over).
+            Feedback.objects.filter(id=feedback.id).update(
+                created_at=timezone.now() - datetime.timedelta(days=2 * given, hours=3 * given)
+            )
 
     for rep, body in zip(reps[:2], COACHING, strict=False):
         give(manager, rep, Feedback.Kind.COACHING, body, goals.get(rep.id))

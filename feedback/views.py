@@ -336,7 +336,13 @@ def action_item_done(request, item_id):
 def requests(request):
     to_decide = selectors.adjustment_requests_to_decide(user=request.user)
     mine = list(selectors.adjustment_request_list_for_user(user=request.user).filter(requested_by=request.user)[:50])
-    return render(request, "feedback/requests.html", {"to_decide": to_decide, "mine": mine})
+    decided = list(
+        selectors.adjustment_request_list_for_user(user=request.user)
+        .exclude(requested_by=request.user)
+        .exclude(status__in=[AdjustmentRequest.Status.PENDING, AdjustmentRequest.Status.WITHDRAWN])
+        .order_by("-decided_at")[:20]
+    )
+    return render(request, "feedback/requests.html", {"to_decide": to_decide, "mine": mine, "decided": decided})
 
 
 @login_required
