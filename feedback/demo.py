@@ -49,8 +49,9 @@ def seed_feedback(*, org, progress=lambda it, **kw: it) -> None:
         ]
         goals = {rep.id: _open_goal(rep) for rep in reps}
         with transaction.atomic():
-            for rep, trend in zip([r for r in reps if goals[r.id] is not None], TRENDS, strict=False):
-                _checkins(goals[rep.id], rep, trend, today=today)
+            open_goals = [(rep, goal) for rep in reps if (goal := goals[rep.id]) is not None]
+            for (rep, goal), trend in zip(open_goals, TRENDS, strict=False):
+                _checkins(goal, rep, trend, today=today)
             _feedback(manager, reps, goals)
             _action_items(manager, reps, goals, today=today)
         if index == 0:

@@ -4,7 +4,7 @@ import datetime
 
 from django import forms
 
-from teams.forms import DateInput
+from teams.web import DateInput
 
 from .models import Feedback
 
@@ -12,9 +12,11 @@ CONFIDENCE_CHOICES = [(n, str(n)) for n in range(11)]
 
 
 class FeedbackForm(forms.Form):
-    recipient = forms.ModelChoiceField(queryset=None, label="To", empty_label="Choose someone")
+    recipient: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, label="To", empty_label="Choose someone")
     kind = forms.ChoiceField(choices=Feedback.Kind.choices, widget=forms.RadioSelect, initial=Feedback.Kind.PRAISE)
-    goal = forms.ModelChoiceField(queryset=None, required=False, label="About a goal (optional)", empty_label="No goal")
+    goal: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=None, required=False, label="About a goal (optional)", empty_label="No goal"
+    )
     body = forms.CharField(label="Feedback", max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
     visibility = forms.ChoiceField(
         choices=[
@@ -57,7 +59,7 @@ class ReplyForm(forms.Form):
 class ActionItemForm(forms.Form):
     title = forms.CharField(label="What", max_length=300, help_text="e.g. “Shadow Ben on two demos”")
     link = forms.URLField(label="Link (optional)", required=False, max_length=500, assume_scheme="https")
-    owner = forms.ModelChoiceField(queryset=None, label="Who does it", empty_label=None)
+    owner: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, label="Who does it", empty_label=None)
     due_date = forms.DateField(label="Due", widget=DateInput)
 
     def __init__(self, *args, owners, **kwargs):

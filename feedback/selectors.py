@@ -65,10 +65,11 @@ def managers_of(*, user: User, nearest: bool = False) -> list[User]:
         managers.setdefault(membership.team_id, []).append(membership.user)
     if not nearest:
         return list({u.id: u for users in managers.values() for u in users}.values())
-    level, found = set(own), {}
+    level: set[int] = set(own)
+    found: dict[int, User] = {}
     while level and not found:
         found = {u.id: u for team_id in level for u in managers.get(team_id, ())}
-        level = {parents[t] for t in level if parents.get(t) is not None}
+        level = {p for p in (parents.get(t) for t in level) if p is not None}
     return list(found.values())
 
 
@@ -481,8 +482,9 @@ def checkin_reminder_due(*, now: datetime.datetime, weekday: int) -> list[tuple[
     weeks = {uid: week_start_of(local[u.timezone].date()) for uid, u in reps.items()}
     goals: dict[int, list[Goal]] = {}
     for goal in Goal.objects.filter(owner_user_id__in=list(reps), status=Goal.Status.ACTIVE).order_by("due_date", "id"):
-        if goal.start_date <= local[reps[goal.owner_user_id].timezone].date():
-            goals.setdefault(goal.owner_user_id, []).append(goal)
+        owner_id = goal.owner_user_id
+        if owner_id is not None and goal.start_date <= local[reps[owner_id].timezone].date():
+            goals.setdefault(owner_id, []).append(goal)
     done = set(
         CheckIn.objects.filter(rep_id__in=list(goals), week_start__in=set(weeks.values())).values_list(
             "goal_id", "week_start"

@@ -204,10 +204,11 @@ def checkin_submit(
 
 def _checkin_alert(checkin: CheckIn, goal: Goal) -> None:
     previous = CheckIn.objects.filter(goal=goal, week_start__lt=checkin.week_start).order_by("-week_start").first()
-    drop = previous.confidence - checkin.confidence if previous else 0
+    before = previous.confidence if previous is not None else None
+    drop = before - checkin.confidence if before is not None else 0
     if checkin.confidence > selectors.LOW_CONFIDENCE and drop < selectors.CONFIDENCE_DROP:
         return
-    why = f"down {drop} from {previous.confidence}" if drop >= selectors.CONFIDENCE_DROP else "low"
+    why = f"down {drop} from {before}" if drop >= selectors.CONFIDENCE_DROP else "low"
     body = f"{checkin.rep} rated their confidence in “{goal.title}” {checkin.confidence}/10 ({why})."
     if checkin.blockers:
         body += f"\nBlockers: {checkin.blockers}"
@@ -389,10 +390,12 @@ def adjustment_request_create(
 def _deciders(request: AdjustmentRequest) -> list[User]:
     """The nearest managers who may decide (never the requester)."""
     goal = request.goal
-    if goal.owner_user_id is not None:
+    if goal.owner_user is not None:
         candidates = selectors.managers_of(user=goal.owner_user)
-    else:
+    elif goal.owner_team is not None:
         candidates = selectors.team_managers(team=goal.owner_team)
+    else:
+        candidates = []
     return [m for m in candidates if selectors.can_decide_adjustment(user=m, request=request)]
 
 
@@ -422,7 +425,7 @@ def _require_decider(request: AdjustmentRequest, user: User) -> None:
 
 def _apply(request: AdjustmentRequest, decided_by: User, today: datetime.date) -> tuple[GoalRevision, list]:
     """The approved change through goals' own services: goal_update (an "adjusted" revision) and goal_replan."""
-    changes = {}
+    changes: dict[str, object] = {}
     if request.proposed_target is not None:
         changes["target_value"] = request.proposed_target
     if request.proposed_due_date is not None:

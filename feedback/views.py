@@ -18,7 +18,6 @@ from goals.models import Goal
 from goals.selectors import goal_get_for_user, goal_list_for_user, goal_manageable_by
 from goals.views.goal_page import _timeline
 from goals.views.manager import plan_table
-from teams.forms import add_service_errors
 from teams.models import User
 from teams.selectors import (
     active_memberships,
@@ -27,6 +26,7 @@ from teams.selectors import (
     team_list_for_user,
     user_get_for_user,
 )
+from teams.web import add_service_errors
 
 from . import selectors, services
 from .forms import (
@@ -306,7 +306,7 @@ def action_item_create(request, goal_id):
 
 def _action_source(request, goal) -> dict:
     """The check-in or feedback the step comes from (?checkin= / ?feedback=), when the user may see it."""
-    source = {}
+    source: dict[str, object] = {}
     params = request.POST if request.method == "POST" else request.GET
     if params.get("checkin", "").isdigit():
         source["checkin"] = selectors.checkin_get_for_user(user=request.user, id=int(params["checkin"]))
