@@ -16,4 +16,5 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("", include("teams.urls")),
     path("", include("goals.urls")),
+    path("", include("feedback.urls")),  # /feedback/…, /checkins/… and /one-on-one/…
 ]

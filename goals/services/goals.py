@@ -196,7 +196,13 @@ def goal_create(
 
 @transaction.atomic
 def goal_update(
-    *, goal: Goal, changed_by: User, reason: str = "", today: datetime.date | None = None, **changes
+    *,
+    goal: Goal,
+    changed_by: User,
+    reason: str = "",
+    today: datetime.date | None = None,
+    revision_kind: str = GoalRevision.Kind.EDITED,
+    **changes,
 ) -> Goal:
     """Change a goal's wording, numbers, dates, owner or alignment.
 
@@ -204,6 +210,7 @@ def goal_update(
     rationale and the owner (`owner=<User|Team>`, or `owner_user=` / `owner_team=`). A change of target,
     baseline, dates or owner writes a GoalRevision(kind=edited), needs a reason once the goal is active and
     re-assesses achievability. Micro goals are left as they are: call `goal_replan` to spread the new target.
+    `revision_kind` names the revision (e.g. "adjusted" when an app above applies an approved request).
     """
     today = today or timezone.localdate()
     unknown = set(changes) - EDITABLE
@@ -250,7 +257,7 @@ def goal_update(
     goal.save()
     if diff:
         GoalRevision.objects.create(
-            goal=goal, kind=GoalRevision.Kind.EDITED, changed_by=changed_by, reason=reason.strip(), changes=diff
+            goal=goal, kind=revision_kind, changed_by=changed_by, reason=reason.strip(), changes=diff
         )
         enqueue_recompute(goal_ids=[goal.id])
     return goal
