@@ -57,6 +57,7 @@ def test_setup_schedule_installs_every_default_task(settings):
         "goals.tasks.send_deadline_reminders",
         "goals.tasks.send_checkin_reminders",
         "goals.tasks.send_manager_digest",
+        "rewards.tasks.grant_all_awards",  # issue 12: the rewards safety net
     }
     assert all(t.enabled for t in tasks.values())
 
