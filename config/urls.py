@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("notifications/", include("notifications.urls")),
+    path("rewards/", include("rewards.urls")),
     path("", include("teams.urls")),
     path("", include("goals.urls")),
 ]
