@@ -328,8 +328,8 @@ def _streaks(people: set[int], tiers: list[RewardTier], *, today: datetime.date 
     for award_id, user_id, tier_id, day, status, tier_days, tier_kpi in Award.objects.filter(
         user_id__in=list(calendars), streak_day__gte=since
     ).values_list("id", "user_id", "tier_id", "streak_day", "status", "tier__streak_days", "tier__kpi_id"):
-        awarded[user_id, tier_id].append(day)
         if status in HELD:
+            awarded[user_id, tier_id].append(day)  # a flagged or revoked award does not hold its streak
             length = streak_length(calendars[user_id], days_by_kpi[user_id][tier_kpi], end=day, at_most=tier_days)
             if length < tier_days:  # an entry of the streak was voided: a manager reviews it
                 flag.append((award_id, Decimal(length * 100) / tier_days))
