@@ -20,11 +20,17 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:<8} {username}")
 
     def _later_steps(self):
-        """Apps above teams add their demo data after the org exists (goals: KPIs, goals, history)."""
+        """Apps above teams add their demo data after the org exists (goals: KPIs, goals, history; rewards: tiers,
+        awards)."""
         steps = []
         try:
             from goals.demo import seed_goals
         except ImportError:
             return steps
         steps.append(seed_goals)
+        try:
+            from rewards.demo import seed_rewards
+        except ImportError:
+            return steps
+        steps.append(seed_rewards)
         return steps
