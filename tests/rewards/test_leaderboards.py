@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 WEEK = (march(9), march(15))
 
 
-def micro(user, kpi, target, current, start=march(9), goal=None):
+def micro(user, kpi, target, current, start=WEEK[0], goal=None):
     goal = goal or GoalFactory(kpi=kpi, owner_user=user)
     return MicroGoal.objects.create(goal=goal, assignee=user, kpi=kpi, target_value=D(target), current_value=D(current),
                                     start_date=start, due_date=start + datetime.timedelta(days=4))  # fmt: skip
