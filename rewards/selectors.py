@@ -6,8 +6,9 @@ the teams they manage (with sub-teams); an admin sees everything. `award_get_for
 missing and not-yours.
 
 Leaderboards rank each rep by attainment of their OWN targets on one KPI in the period, so a part-time rep with
-a smaller quota competes fairly: the rep's micro goals on the KPI that start in the period, plus their personal
-goals on it that lie inside the period and have no micro goals (those would count twice). Attainment is
+a smaller quota competes fairly: the rep's micro goals on the KPI that overlap the period (a week straddling the
+first of the month counts in both months), plus their personal goals on it that lie inside the period and have no
+micro goals (those would count twice; a quarter's goal is not "this week's figures"). Attainment is
 goals.pace.attainment_percent over those sums (the one definition). Ties: higher attainment, then more points
 in the period, then the earlier member (user id): deterministic, and equal figures share a rank. Points and
 badges are those granted in the period, so a weekly board shows this week, not all-time totals.
@@ -265,7 +266,7 @@ def _sum_of(model, user_field: str, value: str, filters: Q):
 
 def _figures(kpi: Kpi, start: datetime.date, end: datetime.date, suffix: str) -> dict:
     """The annotations that give a rep's own targets and progress on `kpi` in [start, end]."""
-    micro = Q(kpi=kpi, start_date__gte=start, start_date__lte=end) & ~Q(status=MicroGoal.Status.CANCELLED)
+    micro = Q(kpi=kpi, start_date__lte=end, due_date__gte=start) & ~Q(status=MicroGoal.Status.CANCELLED)
     goals = (
         Q(kpi=kpi, start_date__gte=start, due_date__lte=end)
         & ~Q(status__in=[Goal.Status.CANCELLED, Goal.Status.DRAFT])

@@ -12,6 +12,7 @@
 import csv
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -57,6 +58,7 @@ def my_rewards(request):
     context = {
         "awards": list(selectors.award_list_for_user(user=user)),
         "summary": selectors.reward_summary_for_user(user=user),
+        "currency": settings.PACER["CURRENCY"],
         "streak": streak,
         "within_reach": selectors.next_tiers_for_user(user=user, streak=streak),
         "preference_form": PreferenceForm(
