@@ -223,3 +223,14 @@ def test_pages_cost_the_same_for_5_and_200_reps(
         client.force_login(user)
         with django_assert_max_num_queries(most):
             assert client.get(reverse(name, args=args)).status_code == 200
+
+
+def test_the_django_admin_only_shows_rewards_never_changes_or_deletes_them(client, personas, pending, tiers):
+    client.force_login(personas.admin)
+    assert client.get("/admin/rewards/award/").status_code == 200
+    assert client.get(f"/admin/rewards/award/{pending.id}/change/").status_code == 200  # a read-only view
+    assert client.post(f"/admin/rewards/award/{pending.id}/change/", {"status": "paid"}).status_code == 403
+    assert client.get(f"/admin/rewards/rewardtier/{tiers['stretch'].id}/delete/").status_code == 403
+    assert client.get("/admin/rewards/rewardtier/add/").status_code == 403
+    pending.refresh_from_db()
+    assert pending.status == Award.Status.PENDING
