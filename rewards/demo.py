@@ -1,5 +1,5 @@
 """Demo rewards: the tiers (Commit 80 / Target 100 / Stretch 120 on hard goals, Stretch a bonus a manager approves;
-a 5-day streak badge; points for a finished micro goal), last month's deals sprint for two of manager1's reps (one
+a 5-day streak badge; points for a finished micro goal), last month's calls sprint for two of manager1's reps (one
 bonus waiting for manager1's approval, one approved and ready to pay), then one grant run over everything: the
 micro goals already finished earn points, every rep's streak earns its badge. Called by `manage.py seed_demo`
 after goals.demo.seed_goals.
@@ -32,8 +32,14 @@ TIERS = [
     {"name": "Micro goal done", "applies_to": AppliesTo.MICRO_GOAL, "threshold_percent": Decimal(100),
      "reward_kind": Kind.POINTS, "points": 10, "description": "A micro goal's target reached."},
 ]  # fmt: skip
-# The sprint is set so the rep's real deals of last month come to about 125 % of it.
+# The sprint is set so the rep's real calls of last month come to about 125 % of it.
 SPRINT_STRETCH = Decimal("1.25")
+SPRINT_RATIONALE = "A one-month push before the quarter's last stretch."
+
+
+def sprint_goals():
+    """The goals this module adds to the goals demo (its tests of the quarter's goals leave them out)."""
+    return Goal.objects.filter(rationale=SPRINT_RATIONALE, owner_user__isnull=False)
 
 
 def seed_rewards(*, org, progress=lambda it, **kw: it) -> None:
@@ -54,29 +60,29 @@ def seed_rewards(*, org, progress=lambda it, **kw: it) -> None:
 
 
 def _sprint(rep, manager) -> Goal | None:
-    """Last month's deals sprint for the rep, closed, with a target the rep beat by about 25 %."""
-    deals = Kpi.objects.get(name="Deals won")
+    """Last month's calls sprint for the rep, closed, with a target the rep beat by about 25 %."""
+    calls = Kpi.objects.get(name="Calls")  # no quarterly goal of the goals demo is on calls
     first_of_this_month = timezone.localdate().replace(day=1)
     due = first_of_this_month - datetime.timedelta(days=1)
     start = due.replace(day=1)
-    existing = Goal.objects.filter(owner_user=rep, kpi=deals, start_date=start, due_date=due).first()
+    existing = Goal.objects.filter(owner_user=rep, kpi=calls, start_date=start, due_date=due).first()
     if existing is not None:
         return existing
     won = ProgressEntry.objects.filter(
-        user=rep, kpi=deals, voided_at__isnull=True, date__gte=start, date__lte=due
+        user=rep, kpi=calls, voided_at__isnull=True, date__gte=start, date__lte=due
     ).aggregate(total=Sum("value"))["total"]
     if not won or won < 2:
         return None
     target = max(Decimal(1), (won / SPRINT_STRETCH).quantize(Decimal(1), rounding=ROUND_FLOOR))
     return goal_create(
-        title=f"{start:%B} deals sprint — {rep.get_full_name()}",
-        description=f"Win {target} deals in {start:%B %Y}.",
-        kpi=deals,
+        title=f"{start:%B} calls sprint — {rep.get_full_name()}",
+        description=f"Make {target} calls in {start:%B %Y}.",
+        kpi=calls,
         target_value=target,
         start_date=start,
         due_date=due,
         owner_user=rep,
         created_by=manager,
-        rationale="A one-month push before the quarter's last stretch.",
+        rationale=SPRINT_RATIONALE,
         today=start,
     )
