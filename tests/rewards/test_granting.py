@@ -198,3 +198,15 @@ def test_two_concurrent_grant_runs_grant_and_notify_once(deals):
     assert Award.objects.count() == 10
     assert Notification.objects.filter(kind="award_granted").count() == 20  # 10 to the reps, 10 to the manager
     assert Notification.objects.filter(key__startswith="award:").values("key").distinct().count() == 20
+
+
+def test_the_award_email_reads_right_for_the_rep_and_for_the_manager(
+    rep_a, manager_a, deals, tiers, eager_celery, mailoutbox, django_capture_on_commit_callbacks
+):
+    goal = GoalFactory(owner_user=rep_a, kpi=deals, target_value=D(10))
+    log(rep_a, deals, 3, 8)
+    with django_capture_on_commit_callbacks(execute=True):
+        recompute_and_grant(goal)
+    subjects = sorted(m.subject for m in mailoutbox)
+    assert subjects == [f"Pacer rewards: {rep_a} earned Commit", "Pacer rewards: Well done! You earned Commit"]
+    assert all("/rewards/awards/" in m.body for m in mailoutbox)

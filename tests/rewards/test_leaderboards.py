@@ -134,3 +134,17 @@ def test_a_board_is_one_query_whatever_the_team_size(django_assert_num_queries, 
                 team=team_a, start=WEEK[0], end=WEEK[1], viewer=manager_a, kpi=deals, team_ids={team_a.id}
             )
             assert len(result.rows) == (size if function is selectors.leaderboard_for_team else 0)
+
+
+def test_a_micro_goal_straddling_the_period_counts(team_a, rep_a, manager_a, deals):
+    micro(rep_a, deals, 10, 6, start=march(6))  # Friday 6 to Tuesday 10: overlaps the week of the 9th
+    assert board(team_a, manager_a, deals).rows[0].attainment == D(60)
+
+
+def test_the_board_of_a_team_goals_window_ranks_on_its_kpi_and_dates(client, team_a, rep_a, manager_a, deals):
+    goal = GoalFactory(owner_team=team_a, kpi=deals, start_date=datetime.date.today(), due_date=datetime.date.today())
+    micro(rep_a, deals, 4, 3, start=datetime.date.today(), goal=goal)
+    client.force_login(rep_a)
+    page = client.get("/rewards/leaderboard/", {"team": team_a.id, "period": f"goal-{goal.id}", "kpi": deals.id})
+    html = page.content.decode()
+    assert f"Goal: {goal.title}" in html and "75 %" in html
