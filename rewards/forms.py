@@ -72,17 +72,26 @@ class DecisionForm(forms.Form):
 
 
 class BoardForm(forms.Form):
-    """Which board: a team the viewer may see, a period, a KPI."""
+    """Which board: a team the viewer may see, a period (or one of those teams' goals), a KPI. Every field is optional:
+    what is missing or not the viewer's to pick falls back to the default (the view shows what it used)."""
 
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
-    period = forms.ChoiceField(choices=list(PERIODS.items()), initial="month")
-    kpi = forms.ModelChoiceField(queryset=Kpi.objects.none(), label="KPI", empty_label=None)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None, required=False)
+    period = forms.ChoiceField(choices=list(PERIODS.items()), initial="month", required=False)
+    kpi = forms.ModelChoiceField(queryset=Kpi.objects.none(), label="KPI", empty_label=None, required=False)
 
-    def __init__(self, *args, teams, **kwargs):
+    def __init__(self, *args, teams, goals=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = Team.objects.filter(id__in=[t.id for t in teams]).order_by("name")
-        self.fields["team"].choices = [(t.id, t.name) for t in teams]
+        self.fields["team"].choices = [(t.id, t.name) for t in teams]  # rendered from the list: no query
+        self.fields["period"].choices = [*PERIODS.items(), *((f"goal-{g.id}", f"Goal: {g.title}") for g in goals)]
         self.fields["kpi"].queryset = Kpi.objects.filter(is_active=True)
+
+    def chosen(self) -> dict:
+        """The valid choices of a bound form (an invalid or missing field is left out)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
 
 class PreferenceForm(forms.Form):

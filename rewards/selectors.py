@@ -94,15 +94,18 @@ def payable_awards():
 @dataclass
 class RewardSummary:
     points: int
-    bonuses: Decimal
+    bonuses: Decimal  # granted, approved or paid
+    pending_bonuses: Decimal  # waiting for a manager's approval
     badges: int
 
 
 def reward_summary_for_user(*, user: User) -> RewardSummary:
-    """Points, bonus amount and badges the user holds (flagged and revoked awards aside). Queries: 1."""
+    """Points, bonus amounts and badges the user holds (flagged and revoked awards aside). Queries: 1."""
+    money = {"output_field": DecimalField()}
     totals = Award.objects.filter(user=user, status__in=COUNTED).aggregate(
         points=Coalesce(Sum("points"), 0),
-        bonuses=Coalesce(Sum("amount"), Decimal(0), output_field=DecimalField()),
+        bonuses=Coalesce(Sum("amount", filter=~Q(status=Status.PENDING)), Decimal(0), **money),
+        pending_bonuses=Coalesce(Sum("amount", filter=Q(status=Status.PENDING)), Decimal(0), **money),
         badges=Count("id", filter=Q(tier__reward_kind=RewardTier.RewardKind.BADGE)),
     )
     return RewardSummary(**totals)
@@ -238,14 +241,15 @@ class BoardRow:
     attainment: Decimal | None
     points: int
     badges: int
-    previous_attainment: Decimal | None = None
+    on_pace: Decimal | None = None  # attainment of what the pace expects by now (= attainment once it is over)
+    previous_on_pace: Decimal | None = None
     rank: int | None = None
 
     @property
     def improvement(self) -> Decimal | None:
-        if self.attainment is None or self.previous_attainment is None:
+        if self.on_pace is None or self.previous_on_pace is None:
             return None
-        return self.attainment - self.previous_attainment
+        return self.on_pace - self.previous_on_pace
 
 
 @dataclass
@@ -275,22 +279,41 @@ def _figures(kpi: Kpi, start: datetime.date, end: datetime.date, suffix: str) ->
     return {
         f"micro_target{suffix}": _sum_of(MicroGoal, "assignee", "target_value", micro),
         f"micro_current{suffix}": _sum_of(MicroGoal, "assignee", "current_value", micro),
+        f"micro_expected{suffix}": _sum_of(MicroGoal, "assignee", "expected_value", micro),
         f"goal_target{suffix}": _sum_of(Goal, "owner_user", "target_value", goals),
         f"goal_current{suffix}": _sum_of(Goal, "owner_user", "current_value", goals),
+        f"goal_expected{suffix}": _sum_of(Goal, "owner_user", "expected_value", goals),
         f"goal_baseline{suffix}": _sum_of(Goal, "owner_user", "baseline_value", goals),
     }
 
 
-def _attainment(row, suffix: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
-    """(target, current, attainment) of a board row, or Nones when the rep has no target in the period."""
-    parts = {name: getattr(row, f"{name}{suffix}") for name in ("micro_target", "micro_current", "goal_target",
-                                                                 "goal_current", "goal_baseline")}  # fmt: skip
-    if parts["micro_target"] is None and parts["goal_target"] is None:
-        return None, None, None
-    target = (parts["micro_target"] or 0) + (parts["goal_target"] or 0)
-    current = (parts["micro_current"] or 0) + (parts["goal_current"] or 0)
-    baseline = parts["goal_baseline"] or Decimal(0)
-    return target, current, pace.attainment_percent(current=current, baseline=baseline, target=target)
+@dataclass
+class _Figures:
+    target: Decimal | None = None
+    current: Decimal | None = None
+    attainment: Decimal | None = None
+    on_pace: Decimal | None = None
+
+
+def _figures_of(row, suffix: str) -> _Figures:
+    """A board row's sums, attainment (of the target) and on-pace attainment (of the pace's expected value, which the
+    engine sets to the target once the window is over), all by goals.pace.attainment_percent. Empty when the rep has
+    no target in the period; no on-pace figure while nothing is expected yet."""
+    names = ("micro_target", "micro_current", "micro_expected", "goal_target", "goal_current", "goal_expected",
+             "goal_baseline")  # fmt: skip
+    parts = {name: getattr(row, f"{name}{suffix}") or Decimal(0) for name in names}
+    if getattr(row, f"micro_target{suffix}") is None and getattr(row, f"goal_target{suffix}") is None:
+        return _Figures()
+    target = parts["micro_target"] + parts["goal_target"]
+    current = parts["micro_current"] + parts["goal_current"]
+    expected = parts["micro_expected"] + parts["goal_expected"]
+    baseline = parts["goal_baseline"]
+    on_pace = None
+    if expected != baseline:
+        on_pace = pace.attainment_percent(current=current, baseline=baseline, target=expected)
+    return _Figures(
+        target, current, pace.attainment_percent(current=current, baseline=baseline, target=target), on_pace
+    )
 
 
 def _board_query(*, team_ids, kpi, start, end, previous=None) -> QuerySet[Membership]:
@@ -351,12 +374,11 @@ def _board(*, team: Team, start, end, viewer: User, kpi: Kpi, previous=None, tea
             name = HIDDEN_NAME
         else:
             name = str(member.user) + (" (hidden from peers)" if member.hides_name else "")
-        target, current, attainment = _attainment(member, "")
-        row = BoardRow(
-            member.user, member.team, name, is_viewer, target, current, attainment, member.points, member.badges
-        )
+        now = _figures_of(member, "")
+        row = BoardRow(member.user, member.team, name, is_viewer, now.target, now.current, now.attainment,
+                       member.points, member.badges, on_pace=now.on_pace)  # fmt: skip
         if previous:
-            row.previous_attainment = _attainment(member, "_prev")[2]
+            row.previous_on_pace = _figures_of(member, "_prev").on_pace
         rows.append(row)
     return Board(team=team, kpi=kpi, start=start, end=end, rows=rows, previous=previous)
 
@@ -376,7 +398,8 @@ def most_improved_for_team(
     *, team: Team, start: datetime.date, end: datetime.date, viewer: User, kpi: Kpi, team_ids=None
 ) -> Board:
     """The same reps ranked by how much their attainment rose against their own previous period (reps with a target
-    in both periods). ONE query, like leaderboard_for_team."""
+    in both periods). A period still running is judged on pace (attainment of what is expected by now), so the first
+    days of a month compare fairly with the whole of the last one. ONE query, like leaderboard_for_team."""
     previous = previous_period(start, end)
     board = _board(team=team, start=start, end=end, viewer=viewer, kpi=kpi, previous=previous, team_ids=team_ids)
     board.rows = [r for r in _rank(board.rows, lambda r: r.improvement) if r.improvement is not None]

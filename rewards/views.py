@@ -138,24 +138,20 @@ def _board_context(request, *, compact=False):
     if not teams:
         return None
     today = request.user.local_today()
-    form = BoardForm(request.GET or None, teams=teams)
     goals = _board_goals(request.user, teams)
-    form.fields["period"].choices += [(f"goal-{g.id}", f"Goal: {g.title}") for g in goals]
+    chosen = BoardForm(request.GET or None, teams=teams, goals=goals).chosen()
     membership = rep_membership(user=request.user)
-    team = next((t for t in teams if membership and t.id == membership.team_id), teams[0])
-    period, kpi = "month", None
-    if form.is_bound and form.is_valid():
-        team, period, kpi = form.cleaned_data["team"], form.cleaned_data["period"], form.cleaned_data["kpi"]
+    team = chosen.get("team") or next((t for t in teams if membership and t.id == membership.team_id), teams[0])
+    period = chosen.get("period", "month")
     team_ids = team_ids_with_descendants([team.id])
     goal = next((g for g in goals if period == f"goal-{g.id}"), None)
+    kpi = goal.kpi if goal else chosen.get("kpi")
     if goal is not None:
-        start, end, kpi = goal.start_date, goal.due_date, goal.kpi
+        start, end = goal.start_date, goal.due_date
     else:
         start, end = selectors.period_bounds(period if period in selectors.PERIODS else "month", today)
     kpi = kpi or selectors.leaderboard_default_kpi(team_ids=team_ids)
-    if not form.is_bound:
-        form = BoardForm(initial={"team": team.id, "period": period, "kpi": kpi and kpi.id}, teams=teams)
-        form.fields["period"].choices += [(f"goal-{g.id}", f"Goal: {g.title}") for g in goals]
+    form = BoardForm(initial={"team": team.id, "period": period, "kpi": kpi and kpi.id}, teams=teams, goals=goals)
     context = {"form": form, "team": team, "kpi": kpi, "start": start, "end": end, "compact": compact}
     if kpi is not None:
         args = {"team": team, "start": start, "end": end, "viewer": request.user, "kpi": kpi, "team_ids": team_ids}

@@ -22,10 +22,12 @@ pytestmark = pytest.mark.django_db
 WEEK = (march(9), march(15))
 
 
-def micro(user, kpi, target, current, start=WEEK[0], goal=None):
+def micro(user, kpi, target, current, start=WEEK[0], goal=None, expected=None):
+    """A micro goal with its derived figures; `expected` (the pace) defaults to the target: a finished week."""
     goal = goal or GoalFactory(kpi=kpi, owner_user=user)
     return MicroGoal.objects.create(goal=goal, assignee=user, kpi=kpi, target_value=D(target), current_value=D(current),
-                                    start_date=start, due_date=start + datetime.timedelta(days=4))  # fmt: skip
+                                    expected_value=D(target if expected is None else expected), start_date=start,
+                                    due_date=start + datetime.timedelta(days=4))  # fmt: skip
 
 
 def board(team, viewer, kpi, **kw):
@@ -90,6 +92,13 @@ def test_most_improved_ranks_against_the_reps_own_previous_period(team_a, manage
     ]  # Cleo and Ned had no target last week: not on this board
 
 
+def test_most_improved_judges_a_running_period_on_its_pace(team_a, manager_a, rep_a, deals):
+    micro(rep_a, deals, 10, 8, start=march(2))  # last week: 80 %
+    micro(rep_a, deals, 10, 4, expected=5)  # this week so far: 4 where the pace expects 5, 80 % on pace
+    row = selectors.most_improved_for_team(team=team_a, start=WEEK[0], end=WEEK[1], viewer=manager_a, kpi=deals).rows[0]
+    assert (row.attainment, row.on_pace, row.previous_on_pace, row.improvement) == (D(40), D(80), D(80), D(0))
+
+
 def test_a_personal_goal_inside_the_period_without_micro_goals_counts_and_cancelled_ones_do_not(
     team_a, rep_a, manager_a, deals
 ):
@@ -148,3 +157,11 @@ def test_the_board_of_a_team_goals_window_ranks_on_its_kpi_and_dates(client, tea
     page = client.get("/rewards/leaderboard/", {"team": team_a.id, "period": f"goal-{goal.id}", "kpi": deals.id})
     html = page.content.decode()
     assert f"Goal: {goal.title}" in html and "75 %" in html
+
+
+def test_the_board_page_keeps_the_defaults_for_what_the_query_leaves_out(client, team_a, rep_a, deals):
+    micro(rep_a, deals, 4, 1, start=datetime.date.today())
+    client.force_login(rep_a)
+    html = client.get("/rewards/leaderboard/", {"period": "week"}).content.decode()
+    assert "This field is required" not in html and "Team A · Deals won" in html
+    assert '<option value="week" selected>' in html

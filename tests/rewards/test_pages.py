@@ -234,3 +234,9 @@ def test_the_django_admin_only_shows_rewards_never_changes_or_deletes_them(clien
     assert client.get("/admin/rewards/rewardtier/add/").status_code == 403
     pending.refresh_from_db()
     assert pending.status == Award.Status.PENDING
+
+
+def test_my_rewards_counts_a_pending_bonus_apart_from_what_is_held(client, personas, pending):
+    client.force_login(personas.rep_a)
+    summary = client.get(reverse("rewards:my_rewards")).context["summary"]
+    assert (summary.bonuses, summary.pending_bonuses, summary.badges) == (D(0), D(500), 0)
