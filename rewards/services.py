@@ -8,8 +8,9 @@ Granting, exactly once:
   mirrors lower-is-better KPIs) is at least the tier's threshold. One Award per (user, tier, goal / micro goal /
   streak day): the database's unique constraints decide, so two concurrent runs grant once; the losing insert
   is a no-op in a savepoint. Inserts go in a fixed order, so two runs never deadlock.
-- The rep, and the managers above their team, are notified once (notify() with the key "award:<id>", written in
-  the same transaction as the award: no award, no notification).
+- The rep, and for hard goals and bonuses the managers above their team, are notified once (notify() with the key
+  "award:<id>", written in the same transaction as the award: no award, no notification). Micro goal points and
+  streak badges reach the rep only, and rank changes never notify anyone.
 - When the figure later drops below the threshold the award was granted at, the award is flagged for a manager's
   review (never deleted, never re-granted: the unique constraint also holds for revoked awards).
 - Team goals: the tier goes to each rep who was a rep of the team (or a sub-team) during the goal's window, or
@@ -446,6 +447,8 @@ def _notify_granted(created: list[Award]) -> None:
             body=f"You earned {text}",
             url=url,
         )
+        if not (award.goal_id or award.amount):
+            continue  # micro goal points and streak badges are the rep's news; a manager would drown in them
         for manager_id in sorted(managers.get(award.user_id, ())):
             notify(
                 user=people[manager_id],

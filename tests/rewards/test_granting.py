@@ -207,6 +207,19 @@ def test_the_award_email_reads_right_for_the_rep_and_for_the_manager(
     log(rep_a, deals, 3, 8)
     with django_capture_on_commit_callbacks(execute=True):
         recompute_and_grant(goal)
-    subjects = sorted(m.subject for m in mailoutbox)
-    assert subjects == [f"Pacer rewards: {rep_a} earned Commit", "Pacer rewards: Well done! You earned Commit"]
+    subjects = {m.to[0]: m.subject for m in mailoutbox}
+    assert subjects == {
+        manager_a.email: f"Pacer rewards: {rep_a} earned Commit",
+        rep_a.email: "Pacer rewards: Well done! You earned Commit",
+    }
     assert all("/rewards/awards/" in m.body for m in mailoutbox)
+
+
+def test_micro_goal_points_reach_the_rep_but_not_the_manager(admin_user, rep_a, manager_a, deals):
+    make_tier(admin_user, "Week done", D(100), applies_to=RewardTier.AppliesTo.MICRO_GOAL,
+              reward_kind=RewardTier.RewardKind.POINTS, points=10)  # fmt: skip
+    micro = MicroGoalFactory(assignee=rep_a, goal=GoalFactory(owner_user=rep_a, kpi=deals), target_value=D(3))
+    log(rep_a, deals, 3, 3)
+    recompute_and_grant(micro_goals=[micro])
+    assert Notification.objects.filter(user=rep_a).count() == 1
+    assert not Notification.objects.filter(user=manager_a).exists()
