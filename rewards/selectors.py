@@ -431,7 +431,9 @@ def reward_preference_for_user(*, user: User) -> bool:
 
 
 def tier_list() -> QuerySet[RewardTier]:
-    return RewardTier.objects.select_related("kpi").annotate(awarded=Count("awards"))
+    # Ordered explicitly: Meta.ordering does not apply to a GROUP BY query.
+    tiers = RewardTier.objects.select_related("kpi").annotate(awarded=Count("awards"))
+    return tiers.order_by("applies_to", "threshold_percent", "streak_days", "name")
 
 
 def tier_get(*, id: int) -> RewardTier:

@@ -258,7 +258,11 @@ def payouts(request):
             count = services.award_mark_paid(award_ids=ids, paid_by=request.user)
             messages.success(request, f"{count} bonus{'es' if count != 1 else ''} marked paid.")
             return redirect("rewards:payouts")
-    return render(request, "rewards/payouts.html", {"awards": awards, "total": sum(a.amount for a in awards)})
+    return render(
+        request,
+        "rewards/payouts.html",
+        {"awards": awards, "total": sum(a.amount for a in awards), "currency": settings.PACER["CURRENCY"]},
+    )
 
 
 def _cell(value):
