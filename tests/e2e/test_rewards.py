@@ -91,6 +91,10 @@ def test_manager_approves_a_pending_bonus_from_the_review_list(page, live_server
     login(page, live_server, personas.manager_a)
     expect(page.locator("#leaderboard-card")).to_contain_text("Leaderboard")  # loaded into the dashboard by htmx
     screenshot(page, "rewards-dashboard-card")
+    today = datetime.date.today()
+    page.get_by_label("Period").select_option("quarter")  # the card follows the dashboard's filters
+    quarter_start = datetime.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    expect(page.locator("#leaderboard-card")).to_contain_text(quarter_start.strftime("%b %Y"))
     page.get_by_role("link", name="Review awards").click()
     row = page.locator("#review-list li").first
     expect(row).to_contain_text("Stretch")
