@@ -12,7 +12,8 @@ Granting, exactly once:
   "award:<id>", written in the same transaction as the award: no award, no notification). Micro goal points and
   streak badges reach the rep only, and rank changes never notify anyone.
 - When the figure later drops below the threshold the award was granted at, the award is flagged for a manager's
-  review (never deleted, never re-granted: the unique constraint also holds for revoked awards).
+  review (never deleted, never re-granted: the unique constraint also holds for revoked awards). It stays flagged
+  until the manager keeps or revokes it, and an award a manager kept is not flagged again.
 - Team goals: the tier goes to each rep who was a rep of the team (or a sub-team) during the goal's window, or
   only to those of them who logged an entry that counts (the tier's `team_recipients`).
 - Streaks: N consecutive working days on the rep's team calendar with at least one non-voided entry (on the
@@ -218,14 +219,15 @@ def awards_grant(*, goal_ids=None, micro_goal_ids=None, user_ids=None, today: da
 
     held = Award.objects.filter(
         Q(goal_id__in=[g.id for g in goals]) | Q(micro_goal_id__in=[m.id for m in micro_goals])
-    ).values_list("id", "user_id", "tier_id", "goal_id", "micro_goal_id", "status", "threshold")
+    ).values_list("id", "user_id", "tier_id", "goal_id", "micro_goal_id", "status", "threshold", "flagged_at")
     existing = set()
     flag = []
-    for award_id, user_id, tier_id, goal_id, micro_goal_id, status, threshold in held:
+    for award_id, user_id, tier_id, goal_id, micro_goal_id, status, threshold, flagged_at in held:
         field, subject = ("goal", goal_id) if goal_id else ("micro_goal", micro_goal_id)
         existing.add((user_id, tier_id, field, subject))
         figure = figures[field, subject]
-        if status in HELD and threshold is not None and figure < threshold:
+        # A held award flagged before was kept by a manager, who saw the drop: it is not flagged again.
+        if status in HELD and flagged_at is None and threshold is not None and figure < threshold:
             flag.append((award_id, figure))
 
     streak_tiers = [t for t in tiers if t.applies_to == RewardTier.AppliesTo.STREAK]
@@ -326,13 +328,14 @@ def _streaks(people: set[int], tiers: list[RewardTier], *, today: datetime.date 
         days_by_kpi[user_id][kpi_id].add(day)
     awarded = defaultdict(list)  # (user, tier) → the streak days already awarded
     flag = []
-    for award_id, user_id, tier_id, day, status, tier_days, tier_kpi in Award.objects.filter(
-        user_id__in=list(calendars), streak_day__gte=since
-    ).values_list("id", "user_id", "tier_id", "streak_day", "status", "tier__streak_days", "tier__kpi_id"):
+    rows = Award.objects.filter(user_id__in=list(calendars), streak_day__gte=since).values_list(
+        "id", "user_id", "tier_id", "streak_day", "status", "flagged_at", "tier__streak_days", "tier__kpi_id"
+    )
+    for award_id, user_id, tier_id, day, status, flagged_at, tier_days, tier_kpi in rows:
         if status in HELD:
             awarded[user_id, tier_id].append(day)  # a flagged or revoked award does not hold its streak
             length = streak_length(calendars[user_id], days_by_kpi[user_id][tier_kpi], end=day, at_most=tier_days)
-            if length < tier_days:  # an entry of the streak was voided: a manager reviews it
+            if length < tier_days and flagged_at is None:  # an entry of the streak was voided: a manager reviews it
                 flag.append((award_id, Decimal(length * 100) / tier_days))
     wanted = {}
     for user_id, calendar in calendars.items():

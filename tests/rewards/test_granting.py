@@ -70,6 +70,9 @@ def test_a_drop_flags_the_award_and_up_again_grants_no_second_one(rep_a, manager
     assert Award.objects.filter(user=rep_a).count() == 2  # never a second award, never deleted
     kept = services.award_keep(award=got["Target"], decided_by=manager_a, reason="The deal closed again on Thursday.")
     assert kept.status == Award.Status.GRANTED and kept.decided_by == manager_a
+    Goal.objects.filter(pk=goal.pk).update(target_value=D(30))  # down again, to 37 %
+    assert recompute_and_grant(goal) == (0, 0)  # the kept Target is not flagged twice; Commit is still flagged
+    assert Award.objects.get(pk=kept.pk).status == Award.Status.GRANTED
 
 
 def test_a_raised_target_flags_and_a_revoked_award_is_never_granted_again(rep_a, manager_a, deals, tiers):
