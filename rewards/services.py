@@ -553,14 +553,18 @@ def award_revoke(*, award: Award, decided_by: User, reason: str) -> Award:
 
 
 @transaction.atomic
-def award_mark_paid(*, award_ids, paid_by: User) -> int:
-    """Mark these payable bonuses paid (an admin, after the export was paid out). Those no longer payable (paid,
-    revoked, flagged since) are left alone. Returns how many were marked."""
-    _require_admin(paid_by)
+def award_mark_paid(*, award_ids, decided_by: User, reason: str = "") -> int:
+    """Mark these payable bonuses paid (an admin, once the export went through payroll); `reason` is the payout's
+    reference, e.g. "March payroll". Those no longer payable (paid, revoked, flagged since) are left alone. Returns
+    how many were marked."""
+    _require_admin(decided_by)
+    reference = (reason or "").strip()
+    if len(reference) > Award._meta.get_field("payout_reference").max_length:
+        raise ValidationError({"reason": "Keep the payout reference under 200 characters."})
     return (
         payable_awards()
         .filter(id__in=list(award_ids))
-        .update(status=Status.PAID, paid_at=timezone.now(), paid_by=paid_by)
+        .update(status=Status.PAID, paid_at=timezone.now(), paid_by=decided_by, payout_reference=reference)
     )
 
 

@@ -255,9 +255,15 @@ def payouts(request):
         if not ids:
             messages.error(request, "Tick the bonuses that were paid.")
         else:
-            count = services.award_mark_paid(award_ids=ids, paid_by=request.user)
-            messages.success(request, f"{count} bonus{'es' if count != 1 else ''} marked paid.")
-            return redirect("rewards:payouts")
+            try:
+                count = services.award_mark_paid(
+                    award_ids=ids, decided_by=request.user, reason=request.POST.get("reference", "")
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, f"{count} bonus{'es' if count != 1 else ''} marked paid.")
+                return redirect("rewards:payouts")
     return render(
         request,
         "rewards/payouts.html",

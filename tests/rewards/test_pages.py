@@ -153,9 +153,14 @@ def test_payout_csv_streams_the_approved_bonuses_and_mark_paid_closes_them(clien
         [str(personas.rep_b), personas.rep_b.email, "Quick bonus", "60.00", "99.50", "USD"],
     ]
     assert rows[1][9] == str(personas.manager_a) and rows[1][8] == datetime.date.today().isoformat()
-    response = client.post(reverse("rewards:payouts"), {"award": [r[10] for r in rows[1:]]})
+    response = client.post(
+        reverse("rewards:payouts"), {"award": [r[10] for r in rows[1:]], "reference": "March payroll"}
+    )
     assert response.status_code == 302
-    assert Award.objects.filter(status=Award.Status.PAID, paid_by=personas.admin).count() == 2
+    assert (
+        Award.objects.filter(status=Award.Status.PAID, paid_by=personas.admin, payout_reference="March payroll").count()
+        == 2
+    )
     assert (
         len(
             list(
