@@ -91,7 +91,7 @@ def tier_create(*, created_by: User, **fields) -> RewardTier:
     _require_admin(created_by)
     tier = RewardTier(**{name: value for name, value in fields.items() if name in TIER_FIELDS})
     _clean_tier(tier)
-    tier.save()
+    _save_tier(tier)
     return tier
 
 
@@ -113,8 +113,18 @@ def tier_update(*, tier: RewardTier, updated_by: User, **fields) -> RewardTier:
     if errors:
         raise ValidationError(errors)
     _clean_tier(tier)
-    tier.save()
+    _save_tier(tier)
     return tier
+
+
+def _save_tier(tier: RewardTier) -> None:
+    try:
+        with transaction.atomic():  # a savepoint: the name check can race with another admin's save
+            tier.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"name": f"A tier named “{tier.name}” already exists (names are compared ignoring case)."}
+        ) from None
 
 
 @transaction.atomic
