@@ -4,6 +4,7 @@ Every write goes through rewards/services.py; these models only hold data and th
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -13,8 +14,8 @@ from django.utils import timezone
 
 from goals.models import Goal, Kpi, MicroGoal
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
-PERCENT = {"max_digits": 9, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
+PERCENT: dict[str, Any] = {"max_digits": 9, "decimal_places": 2}
 
 
 class RewardTier(models.Model):
@@ -76,10 +77,20 @@ class RewardTier(models.Model):
         return self.name
 
     @property
+    def threshold(self) -> Decimal:
+        """The threshold of a goal or micro goal tier (never empty for those: a database constraint)."""
+        return self.threshold_percent if self.threshold_percent is not None else Decimal(0)
+
+    @property
+    def days(self) -> int:
+        """The length of a streak tier (never empty for those: a database constraint)."""
+        return self.streak_days or 0
+
+    @property
     def measure_label(self) -> str:
         if self.applies_to == self.AppliesTo.STREAK:
-            return f"{self.streak_days} working days in a row"
-        return f"{self.threshold_percent.normalize():f} % of target"
+            return f"{self.days} working days in a row"
+        return f"{self.threshold.normalize():f} % of target"
 
 
 class Award(models.Model):
@@ -155,9 +166,9 @@ class Award(models.Model):
 
     @property
     def subject_label(self) -> str:
-        if self.goal_id:
+        if self.goal is not None:
             return self.goal.title
-        if self.micro_goal_id:
+        if self.micro_goal is not None:
             mg = self.micro_goal
             return f"{mg.kpi.name} {mg.start_date:%d %b}–{mg.due_date:%d %b}"
         return f"Streak reached on {self.streak_day:%a %d %b %Y}"

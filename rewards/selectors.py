@@ -17,6 +17,7 @@ badges are those granted in the period, so a weekly board shows this week, not a
 import datetime
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
+from typing import Any
 
 from django.db.models import Count, DecimalField, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -101,7 +102,7 @@ class RewardSummary:
 
 def reward_summary_for_user(*, user: User) -> RewardSummary:
     """Points, bonus amounts and badges the user holds (flagged and revoked awards aside). Queries: 1."""
-    money = {"output_field": DecimalField()}
+    money: dict[str, Any] = {"output_field": DecimalField()}
     totals = Award.objects.filter(user=user, status__in=COUNTED).aggregate(
         points=Coalesce(Sum("points"), 0),
         bonuses=Coalesce(Sum("amount", filter=~Q(status=Status.PENDING)), Decimal(0), **money),
@@ -173,21 +174,19 @@ def next_tiers_for_user(*, user: User, streak: int, limit: int = 3) -> list[With
             if t.applies_to == applies_to
             and t.kpi_id in (None, subject.kpi_id)
             and (not is_goal or t.owner_kind != RewardTier.OwnerKind.TEAM)
-            and t.threshold_percent > attainment
+            and t.threshold > attainment
             and (t.id, subject.id if is_goal else None, None if is_goal else subject.id) not in earned
         ]
         if candidates:
-            tier = min(candidates, key=lambda t: t.threshold_percent)
-            gap = abs(_value_at(subject, tier.threshold_percent) - subject.current_value)
+            tier = min(candidates, key=lambda t: t.threshold)
+            gap = abs(_value_at(subject, tier.threshold) - subject.current_value)
             remaining = (gap / subject.kpi.quantum).to_integral_value(rounding=ROUND_CEILING) * subject.kpi.quantum
-            found.append(
-                (tier.threshold_percent - attainment, WithinReach(tier, subject, subject.kpi, remaining, attainment))
-            )
-    streak_tiers = [t for t in tiers if t.applies_to == RewardTier.AppliesTo.STREAK and t.streak_days > streak]
+            found.append((tier.threshold - attainment, WithinReach(tier, subject, subject.kpi, remaining, attainment)))
+    streak_tiers = [t for t in tiers if t.applies_to == RewardTier.AppliesTo.STREAK and t.days > streak]
     if streak_tiers:
-        tier = min(streak_tiers, key=lambda t: t.streak_days)
-        share = Decimal(tier.streak_days - streak) * 100 / tier.streak_days
-        found.append((share, WithinReach(tier, None, None, Decimal(tier.streak_days - streak), None)))
+        tier = min(streak_tiers, key=lambda t: t.days)
+        share = Decimal(tier.days - streak) * 100 / tier.days
+        found.append((share, WithinReach(tier, None, None, Decimal(tier.days - streak), None)))
     found.sort(key=lambda pair: pair[0])
     return [item for _, item in found[:limit]]
 
@@ -343,7 +342,7 @@ def _board_query(*, team_ids, kpi, start, end, previous=None) -> QuerySet[Member
         "hides_name": Exists(RewardPreference.objects.filter(user_id=OuterRef("user_id"), hide_name_from_peers=True)),
     }
     if previous:
-        annotations |= _figures(kpi, *previous, "_prev")
+        annotations |= _figures(kpi, previous[0], previous[1], "_prev")
     return (
         active_memberships()
         .filter(team_id__in=team_ids, role=Membership.Role.REP)
@@ -366,14 +365,16 @@ def _board(*, team: Team, start, end, viewer: User, kpi: Kpi, previous=None, tea
     team_ids = team_ids_with_descendants([team.id]) if team_ids is None else team_ids
     sees_names = viewer.is_staff or team.id in managed_team_ids(user=viewer)
     rows = []
+    member: Any  # a Membership with the annotations of _board_query
     for member in _board_query(team_ids=team_ids, kpi=kpi, start=start, end=end, previous=previous):
         is_viewer = member.user_id == viewer.id
+        hides_name = member.hides_name
         if is_viewer:
             name = "You"
-        elif member.hides_name and not sees_names:
+        elif hides_name and not sees_names:
             name = HIDDEN_NAME
         else:
-            name = str(member.user) + (" (hidden from peers)" if member.hides_name else "")
+            name = str(member.user) + (" (hidden from peers)" if hides_name else "")
         now = _figures_of(member, "")
         row = BoardRow(member.user, member.team, name, is_viewer, now.target, now.current, now.attainment,
                        member.points, member.badges, on_pace=now.on_pace)  # fmt: skip

@@ -107,7 +107,7 @@ def tier_update(*, tier: RewardTier, updated_by: User, **fields) -> RewardTier:
         if name not in TIER_FIELDS:
             continue
         if awarded and name in FROZEN_ONCE_AWARDED and getattr(tier, name) != value:
-            label = RewardTier._meta.get_field(name).verbose_name
+            label = getattr(RewardTier._meta.get_field(name), "verbose_name", name)
             errors[name] = f"This tier has been awarded already, so its {label} cannot change: create a new tier."
         setattr(tier, name, value)
     if errors:
@@ -218,13 +218,13 @@ def awards_grant(*, goal_ids=None, micro_goal_ids=None, user_ids=None, today: da
     for goal in goals:
         figures["goal", goal.id] = attainment = goal_attainment(goal)
         for tier in _tiers_for(tiers, RewardTier.AppliesTo.GOAL, goal):
-            if attainment >= tier.threshold_percent:
+            if attainment >= tier.threshold:
                 for user_id in _recipients(goal, tier):
                     wanted[user_id, tier.id, "goal", goal.id] = (tier, attainment)
     for micro in micro_goals:
         figures["micro_goal", micro.id] = attainment = goal_attainment(micro)
         for tier in _tiers_for(tiers, RewardTier.AppliesTo.MICRO_GOAL, micro):
-            if attainment >= tier.threshold_percent:
+            if attainment >= tier.threshold:
                 wanted[micro.assignee_id, tier.id, "micro_goal", micro.id] = (tier, attainment)
 
     held = Award.objects.filter(
@@ -291,7 +291,7 @@ def _recipients(goal: Goal, tier: RewardTier) -> set[int]:
     """Who receives a goal's tier: its owner; for a team goal the reps of the team (and sub-teams) during the
     window, or only those of them whose entries count for it (the progress engine's rule). Queries: 0 or 2."""
     if goal.owner_team_id is None:
-        return {goal.owner_user_id}
+        return {goal.owner_user_id} if goal.owner_user_id else set()
     cache = goal.__dict__.setdefault("_recipients", {})
     if tier.team_recipients not in cache:
         if tier.team_recipients == RewardTier.TeamRecipients.ALL:
@@ -341,7 +341,8 @@ def _streaks(people: set[int], tiers: list[RewardTier], *, today: datetime.date 
     rows = Award.objects.filter(user_id__in=list(calendars), streak_day__gte=since).values_list(
         "id", "user_id", "tier_id", "streak_day", "status", "flagged_at", "tier__streak_days", "tier__kpi_id"
     )
-    for award_id, user_id, tier_id, day, status, flagged_at, tier_days, tier_kpi in rows:
+    for award_id, user_id, tier_id, streak_day, status, flagged_at, tier_days, tier_kpi in rows:
+        day, tier_days = streak_day or since, tier_days or 0  # never empty: the query filters on streak_day
         if status in HELD:
             awarded[user_id, tier_id].append(day)  # a flagged or revoked award does not hold its streak
             length = streak_length(calendars[user_id], days_by_kpi[user_id][tier_kpi], end=day, at_most=tier_days)
@@ -353,8 +354,8 @@ def _streaks(people: set[int], tiers: list[RewardTier], *, today: datetime.date 
             days = awarded.get((user_id, tier.id), [])
             for run in streak_runs(calendar, days_by_kpi[user_id][tier.kpi_id]):
                 # One award per streak: a run that already holds one (e.g. two runs joined by a backfill) gets none.
-                if len(run) >= tier.streak_days and not any(run[0] <= d <= run[-1] for d in days):
-                    wanted[user_id, tier.id, "streak_day", run[tier.streak_days - 1]] = (tier, Decimal(100))
+                if len(run) >= tier.days and not any(run[0] <= d <= run[-1] for d in days):
+                    wanted[user_id, tier.id, "streak_day", run[tier.days - 1]] = (tier, Decimal(100))
     return wanted, flag
 
 
@@ -429,9 +430,9 @@ def managers_of(user_ids) -> dict[int, set[int]]:
 def _award_text(award: Award) -> str:
     tier = award.tier
     if award.goal_id or award.micro_goal_id:
-        what = f"{tier.name} ({award.attainment.normalize():f} % of target) on “{award.subject_label}”"
+        what = f"{tier.name} ({(award.attainment or Decimal(0)).normalize():f} % of target) on “{award.subject_label}”"
     else:
-        what = f"{tier.name}: {tier.streak_days} working days in a row with progress logged"
+        what = f"{tier.name}: {tier.days} working days in a row with progress logged"
     if award.amount:
         what += f" — a bonus of {award.amount:,.2f} {award.currency}"
         if award.status == Status.PENDING:
@@ -512,7 +513,7 @@ def _reason(reason: str, *, required: bool) -> str:
     reason = (reason or "").strip()
     if required and not reason:
         raise ValidationError({"reason": "Give a reason: the rep sees it with the decision."})
-    if len(reason) > Award._meta.get_field("decision_reason").max_length:
+    if len(reason) > 500:  # Award.decision_reason
         raise ValidationError({"reason": "Keep the reason under 500 characters."})
     return reason
 
@@ -569,7 +570,7 @@ def award_mark_paid(*, award_ids, decided_by: User, reason: str = "") -> int:
     how many were marked."""
     _require_admin(decided_by)
     reference = (reason or "").strip()
-    if len(reference) > Award._meta.get_field("payout_reference").max_length:
+    if len(reference) > 200:  # Award.payout_reference
         raise ValidationError({"reason": "Keep the payout reference under 200 characters."})
     return (
         payable_awards()

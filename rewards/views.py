@@ -24,10 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from goals.models import Goal
 from goals.selectors import goal_list_for_user
-from goals.views.manager import manager_required
-from teams.forms import add_service_errors
 from teams.selectors import rep_membership, team_ids_with_descendants
-from teams.views import admin_required
+from teams.web import add_service_errors, admin_required, manager_required
 
 from . import selectors, services
 from .forms import BoardForm, DecisionForm, PreferenceForm, TierForm
