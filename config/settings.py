@@ -242,7 +242,13 @@ PACER = {
     "RUN_RATE_WORKING_DAYS": 10,  # forecast uses the daily run-rate over this many recent working days
     "ACHIEVABILITY_HISTORY_WORKING_DAYS": 60,
     "DEADLINE_REMINDER_DAYS": env.list("PACER_DEADLINE_REMINDER_DAYS", cast=int, default=[7, 3, 1]),
+    "CURRENCY": env.str("PACER_CURRENCY", default="USD"),  # the organisation's currency: reward bonuses are paid in it
 }
+
+# Called by goals/tasks.py after every recompute of changed goals and after closing due goals, with keyword
+# arguments goal_ids=[…] and micro_goal_ids=[…] (dotted paths, imported with import_string). This is how apps
+# above goals react to new figures without goals importing them (rewards grants and flags awards).
+PACER_AFTER_RECOMPUTE = ["rewards.services.awards_grant"]
 
 LOGGING = {
     "version": 1,

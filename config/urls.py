@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/login/", attempts_one_at_a_time(LoginView.as_view()), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("notifications/", include("notifications.urls")),
+    path("rewards/", include("rewards.urls")),
     path("", include("teams.urls")),
     path("", include("goals.urls")),
     path("", include("feedback.urls")),  # /feedback/…, /checkins/… and /one-on-one/…
