@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "teams.middleware.UserTimezoneMiddleware",
+    "config.middleware.MethodNotAllowedPageMiddleware",
     "teams.middleware.PermissionDeniedAuditMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
@@ -171,7 +173,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")  # for links in 
 
 # --- Security (check --deploy is clean when DEBUG=0) ---------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto is trusted only behind a proxy that sets it (and strips it from clients): anywhere else a
+# client could send "https" and be taken for a secure request.
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -179,6 +184,24 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp 4): scripts, styles and everything else from Pacer's own origin only; no
+# inline <script>, no style="…", no eval. JS lives in static/js, styles in static/css; data reaches scripts through
+# data-* attributes and json_script (a JSON data block is not executed). Bootstrap's CSS draws its icons from
+# data: URIs. Chart.js and Bootstrap set element styles through the CSSOM, which CSP allows.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -243,6 +266,12 @@ PACER = {
     "ACHIEVABILITY_HISTORY_WORKING_DAYS": 60,
     "DEADLINE_REMINDER_DAYS": env.list("PACER_DEADLINE_REMINDER_DAYS", cast=int, default=[7, 3, 1]),
     "CURRENCY": env.str("PACER_CURRENCY", default="USD"),  # the organisation's currency: reward bonuses are paid in it
+    # Input bounds (teams/validators.py): every stored date lies in [MIN_DATE, MAX_DATE]; a goal's window
+    # spans at most MAX_GOAL_DAYS days and a breakdown at most MAX_BREAKDOWN_PERIODS periods.
+    "MIN_DATE": datetime.date.fromisoformat(env.str("PACER_MIN_DATE", default="2000-01-01")),
+    "MAX_DATE": datetime.date.fromisoformat(env.str("PACER_MAX_DATE", default="2099-12-31")),
+    "MAX_GOAL_DAYS": env.int("PACER_MAX_GOAL_DAYS", default=731),
+    "MAX_BREAKDOWN_PERIODS": env.int("PACER_MAX_BREAKDOWN_PERIODS", default=130),
 }
 
 # Called by goals/tasks.py after every recompute of changed goals and after closing due goals, with keyword

@@ -8,6 +8,8 @@ from . import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    # Pages without Pacer's <link rel="icon"> (the Django admin, a JSON error) make browsers ask for this.
+    path("favicon.ico", views.favicon),
     # Both login pages take attempts per account and address one at a time (teams/auth.py says why).
     path("admin/login/", attempts_one_at_a_time(admin.site.login)),
     path("admin/", admin.site.urls),

@@ -11,13 +11,14 @@ from django.utils import timezone
 
 from .models import AuditEvent, Membership, Team, User
 from .selectors import PERSON_STATUSES, users_addable_by
+from .validators import PacerDateField, PacerDecimalField
 from .web import DateInput
 
 WEEKDAYS = [("1", "Mon"), ("2", "Tue"), ("3", "Wed"), ("4", "Thu"), ("5", "Fri"), ("6", "Sat"), ("7", "Sun")]
 
 
 def capacity_field():
-    return forms.DecimalField(
+    return PacerDecimalField(
         min_value=Decimal("0.01"),
         max_value=Decimal("1.00"),
         max_digits=3,
@@ -70,7 +71,7 @@ class MemberAddForm(forms.Form):
     user = forms.ModelChoiceField(queryset=User.objects.none(), label="Person", empty_label="Choose a person…")
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.REP)
     capacity = capacity_field()
-    active_from = forms.DateField(label="Member since", widget=DateInput, initial=timezone.localdate)
+    active_from = PacerDateField(label="Member since", widget=DateInput, initial=timezone.localdate)
     transfer = forms.BooleanField(
         required=False,
         label="Transfer from another team",
@@ -106,7 +107,7 @@ class MemberUpdateForm(forms.Form):
 
 
 class MemberRemoveForm(forms.Form):
-    active_to = forms.DateField(
+    active_to = PacerDateField(
         label="Last day in the team",
         widget=DateInput,
         initial=timezone.localdate,
@@ -115,7 +116,7 @@ class MemberRemoveForm(forms.Form):
 
 
 class HolidayForm(forms.Form):
-    date = forms.DateField(widget=DateInput)
+    date = PacerDateField(widget=DateInput)
     name = forms.CharField(max_length=120, required=False, help_text="Optional, e.g. “Christmas Day”.")
 
     def __init__(self, *args, **kwargs):
@@ -152,8 +153,8 @@ class AuditFilterForm(forms.Form):
     person = forms.ModelChoiceField(queryset=User.objects.order_by("first_name", "last_name", "username"),
                                     required=False, empty_label="Anyone")  # fmt: skip
     kind = forms.ChoiceField(required=False, choices=[("", "Every kind"), *AuditEvent.Kind.choices])
-    since = forms.DateField(required=False, widget=DateInput, label="From")
-    until = forms.DateField(required=False, widget=DateInput, label="To")
+    since = PacerDateField(required=False, widget=DateInput, label="From")
+    until = PacerDateField(required=False, widget=DateInput, label="To")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
