@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "template_partials",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
     "teams",
     "notifications",
     "goals",
@@ -74,6 +75,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "teams.middleware.UserTimezoneMiddleware",
     "config.middleware.MethodNotAllowedPageMiddleware",
+    "teams.middleware.PermissionDeniedAuditMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -120,6 +123,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out account or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Login throttling: after AXES_FAILURE_LIMIT failed logins an account, and separately an IP address, is locked
+# for the cool-off (an admin can unlock on the People page). Counted in the database, so every web process
+# agrees and concurrent attempts are counted under a row lock.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "teams.auth.lockout_response"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # retrying while locked does not extend the lock
+AXES_VERBOSE = False
+# Behind a load balancer every request comes from its address: count the proxies in front of Pacer that append
+# to X-Forwarded-For (0 = clients connect directly), so throttling and the audit log see the client's address.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "teams.auth.client_ip"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -246,6 +265,7 @@ PACER = {
     "RUN_RATE_WORKING_DAYS": 10,  # forecast uses the daily run-rate over this many recent working days
     "ACHIEVABILITY_HISTORY_WORKING_DAYS": 60,
     "DEADLINE_REMINDER_DAYS": env.list("PACER_DEADLINE_REMINDER_DAYS", cast=int, default=[7, 3, 1]),
+    "CURRENCY": env.str("PACER_CURRENCY", default="USD"),  # the organisation's currency: reward bonuses are paid in it
     # Input bounds (teams/validators.py): every stored date lies in [MIN_DATE, MAX_DATE]; a goal's window
     # spans at most MAX_GOAL_DAYS days and a breakdown at most MAX_BREAKDOWN_PERIODS periods.
     "MIN_DATE": datetime.date.fromisoformat(env.str("PACER_MIN_DATE", default="2000-01-01")),
@@ -254,10 +274,15 @@ PACER = {
     "MAX_BREAKDOWN_PERIODS": env.int("PACER_MAX_BREAKDOWN_PERIODS", default=130),
 }
 
+# Called by goals/tasks.py after every recompute of changed goals and after closing due goals, with keyword
+# arguments goal_ids=[…] and micro_goal_ids=[…] (dotted paths, imported with import_string). This is how apps
+# above goals react to new figures without goals importing them (rewards grants and flags awards).
+PACER_AFTER_RECOMPUTE = ["rewards.services.awards_grant"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

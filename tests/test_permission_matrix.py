@@ -152,6 +152,34 @@ MATRIX = [
         "",
         {"GET": "302 200 404 404 200 404 200", "POST": "302 200 404 404 200 404 200"},
     ),
+    # --- people and the audit log (admins only: others get 403 before the method is checked); the person is rep B
+    ("people_list", {}, "", {"GET": "302 403 403 403 403 403 200"}),
+    ("person_invite", {}, "", {"GET": "302 403 403 403 403 403 200", "POST": "302 403 403 403 403 403 200"}),
+    ("audit_log", {}, "", {"GET": "302 403 403 403 403 403 200"}),
+    (
+        "person_deactivate",
+        {"person_id": "rep_b"},
+        "",
+        {"GET": "302 403 403 403 403 403 200", "POST": "302 403 403 403 403 403 302"},
+    ),
+    (
+        "person_reactivate",
+        {"person_id": "rep_b"},
+        "",
+        {"GET": "302 403 403 403 403 403 405", "POST": "302 403 403 403 403 403 302"},
+    ),
+    (
+        "person_unlock",
+        {"person_id": "rep_b"},
+        "",
+        {"GET": "302 403 403 403 403 403 405", "POST": "302 403 403 403 403 403 302"},
+    ),
+    (
+        "person_invitation_resend",
+        {"person_id": "rep_b"},
+        "",
+        {"GET": "302 403 403 403 403 403 405", "POST": "302 403 403 403 403 403 302"},
+    ),
     # --- rep A's notification
     (
         "notification_mark_read",
@@ -191,6 +219,7 @@ def world(personas, rep_a2):
             "holiday_a": Holiday.objects.create(team=personas.team_a, date=today + datetime.timedelta(days=30)).id,
             "notification_a": NotificationFactory(user=personas.rep_a).id,
             "rep_a": personas.rep_a.id,
+            "rep_b": personas.rep_b.id,
         },
     )
 

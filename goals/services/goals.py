@@ -198,7 +198,13 @@ def goal_create(
 
 @transaction.atomic
 def goal_update(
-    *, goal: Goal, changed_by: User, reason: str = "", today: datetime.date | None = None, **changes
+    *,
+    goal: Goal,
+    changed_by: User,
+    reason: str = "",
+    today: datetime.date | None = None,
+    revision_kind: str = GoalRevision.Kind.EDITED,
+    **changes,
 ) -> Goal:
     """Change a goal's wording, numbers, dates, owner or alignment.
 
@@ -206,6 +212,7 @@ def goal_update(
     rationale and the owner (`owner=<User|Team>`, or `owner_user=` / `owner_team=`). A change of target,
     baseline, dates or owner writes a GoalRevision(kind=edited), needs a reason once the goal is active and
     re-assesses achievability. Micro goals are left as they are: call `goal_replan` to spread the new target.
+    `revision_kind` names the revision (e.g. "adjusted" when an app above applies an approved request).
     """
     today = today or timezone.localdate()
     unknown = set(changes) - EDITABLE
@@ -251,9 +258,7 @@ def goal_update(
     goal.full_clean()
     goal.save()
     if diff:
-        goal_revision_record(
-            goal=goal, kind=GoalRevision.Kind.EDITED, changed_by=changed_by, reason=reason.strip(), changes=diff
-        )
+        goal_revision_record(goal=goal, kind=revision_kind, changed_by=changed_by, reason=reason.strip(), changes=diff)
         enqueue_recompute(goal_ids=[goal.id])
     return goal
 

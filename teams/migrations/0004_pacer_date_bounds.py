@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('teams', '0002_auditevent'),
+        ('teams', '0003_membership_rep_no_overlap'),
     ]
 
     operations = [
