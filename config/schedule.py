@@ -61,6 +61,20 @@ DEFAULT_SCHEDULE = [
         "description": "Weekly digest to each manager on Monday at 08:00 in their own timezone.",
     },
     {
+        "name": "Send weekly check-in reminders",
+        "task": "feedback.tasks.send_weekly_checkin_reminders",
+        "crontab": {"minute": "5", "hour": "*"},  # hourly: Thursday from each rep's local reminder hour
+        "expire_seconds": 3600,
+        "description": "Reps with an active goal not checked in this ISO week (Thursday, their reminder hour).",
+    },
+    {
+        "name": "Send feedback digests",
+        "task": "feedback.tasks.send_feedback_digests",
+        "crontab": {"minute": "0", "hour": "*"},  # hourly: Friday from 15:00 in each manager's timezone
+        "expire_seconds": 3600,
+        "description": "One email per manager with the week's unread requests and replies (instead of one each).",
+    },
+    {
         "name": "Grant rewards",
         "task": "rewards.tasks.grant_all_awards",
         "interval": {"every": 15, "period": "minutes"},  # like the recompute it follows
