@@ -56,6 +56,7 @@ HELD = (Status.GRANTED, Status.PENDING, Status.APPROVED, Status.PAID)
 # Closed goals keep being checked for this long (a periodic run catches a grant a lost job missed).
 RECENTLY_CLOSED = datetime.timedelta(days=35)
 CENT = Decimal("0.01")
+MAX_NEW_AWARDS_PER_RUN = 2000
 MAX_PERCENT = Decimal("9999999.99")
 
 
@@ -361,10 +362,12 @@ def _streaks(people: set[int], tiers: list[RewardTier], *, today: datetime.date 
 
 def _create_awards(wanted: dict) -> list[Award]:
     """Insert the wanted awards, in a fixed order (no deadlock between concurrent runs); an award another run
-    inserted first is skipped (the unique constraint decides, inside a savepoint)."""
-    created = []
+    inserted first is skipped (the unique constraint decides, inside a savepoint). At most MAX_NEW_AWARDS_PER_RUN
+    per run: a new tier on a large organisation is granted over a few periodic runs instead of one transaction
+    that outlives the task's time limit (about 11 ms per award with its two notifications, bench/rewards.py)."""
+    created: list[Award] = []
     currency = settings.PACER["CURRENCY"]
-    for key in sorted(wanted, key=lambda k: (k[0], k[1], k[2], str(k[3]))):
+    for key in sorted(wanted, key=lambda k: (k[0], k[1], k[2], str(k[3])))[:MAX_NEW_AWARDS_PER_RUN]:
         user_id, _tier_id, field, subject = key
         tier, attainment = wanted[key]
         is_bonus = tier.reward_kind == RewardTier.RewardKind.BONUS

@@ -226,3 +226,12 @@ def test_micro_goal_points_reach_the_rep_but_not_the_manager(admin_user, rep_a, 
     recompute_and_grant(micro_goals=[micro])
     assert Notification.objects.filter(user=rep_a).count() == 1
     assert not Notification.objects.filter(user=manager_a).exists()
+
+
+def test_a_run_grants_at_most_its_cap_and_the_next_run_the_rest(rep_a, deals, tiers, monkeypatch):
+    monkeypatch.setattr(services, "MAX_NEW_AWARDS_PER_RUN", 2)
+    goal = GoalFactory(owner_user=rep_a, kpi=deals, target_value=D(10))
+    log(rep_a, deals, 3, 13)  # all three tiers at once
+    assert recompute_and_grant(goal).granted == 2
+    assert services.awards_grant(goal_ids=[goal.id]).granted == 1
+    assert set(awards(rep_a)) == {"Commit", "Target", "Stretch"}
