@@ -59,6 +59,7 @@ def test_setup_schedule_installs_every_default_task(settings):
         "goals.tasks.send_manager_digest",
         "feedback.tasks.send_weekly_checkin_reminders",
         "feedback.tasks.send_feedback_digests",
+        "rewards.tasks.grant_all_awards",  # issue 12: the rewards safety net
     }
     assert all(t.enabled for t in tasks.values())
 
