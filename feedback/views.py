@@ -78,9 +78,10 @@ def feedback_give(request):
     initial = {}
     if request.method == "GET":
         initial = {k: request.GET[k] for k in ("recipient", "goal", "kind") if request.GET.get(k, "").isalnum()}
-    form = FeedbackForm(
-        request.POST or None, initial=initial, recipients=recipients, goals=_visible_active_goals(request.user)
-    )
+    goals = _visible_active_goals(request.user)
+    if str(initial.get("recipient", "")).isdigit():  # coaching someone from their goal or agenda: their goals only
+        goals = goals.filter(owner_user_id=int(initial["recipient"]))
+    form = FeedbackForm(request.POST or None, initial=initial, recipients=recipients, goals=goals)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
