@@ -23,6 +23,7 @@ from teams.calendar import WorkingCalendar
 from teams.models import Membership, Team, User
 from teams.selectors import (
     active_memberships,
+    calendars_for_reps,
     calendars_for_teams,
     managed_team_ids,
     rep_membership,
@@ -272,3 +273,18 @@ def dashboard_team_goals(*, team_ids, start: datetime.date, end: datetime.date) 
             current=goal.current_value, baseline=goal.baseline_value, target=goal.target_value
         )
     return goals
+
+
+def calendars_for_goals(*, goals) -> dict[int, WorkingCalendar]:
+    """{goal id: the working calendar its pace counts on} for many goals (the progress engine's rule, as
+    `owner_calendar`): a team goal's team's, a personal goal's owner's current rep team's, else Monday–Friday.
+    Queries: at most 5 whatever the number of goals (for lists and exports)."""
+    goals = list(goals)
+    rep_calendars = calendars_for_reps(user_ids={g.owner_user_id for g in goals if g.owner_user_id})
+    team_ids = {g.owner_team_id for g in goals if g.owner_team_id}
+    team_calendars = calendars_for_teams(team_ids=team_ids) if team_ids else {}
+    default = WorkingCalendar()
+    return {
+        g.id: team_calendars[g.owner_team_id] if g.owner_team_id else rep_calendars.get(g.owner_user_id, default)
+        for g in goals
+    }

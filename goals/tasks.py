@@ -7,10 +7,13 @@ reject_on_worker_lost is safe: a task lost with its worker simply runs again.
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError
 
 from goals import services
+from goals.models import Goal
 
 logger = logging.getLogger(__name__)
 
@@ -21,13 +24,29 @@ BROKER_ERRORS = (OperationalError, ConnectionError, OSError, TimeoutError)
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def recompute_goals(goal_ids, micro_goal_ids=()) -> dict:
     """Recompute the goals and micro goals a changed entry touches (enqueued by the progress services)."""
-    return services.progress_recompute(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)._asdict()
+    done = services.progress_recompute(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)._asdict()
+    after_recompute(goal_ids)
+    return done
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def recompute_all() -> dict:
     """Periodic safety net: recompute every active goal and micro goal (repairs any lost enqueue)."""
-    return services.progress_recompute()._asdict()
+    done = services.progress_recompute()._asdict()
+    after_recompute(Goal.objects.filter(status=Goal.Status.ACTIVE).values_list("id", flat=True))
+    return done
+
+
+def after_recompute(goal_ids) -> None:
+    """Call the hooks of settings.PACER_AFTER_RECOMPUTE (dotted paths) with the goal ids just recomputed or
+    closed, so apps above goals (webhooks, rewards) react without goals importing them. A failing hook is logged
+    and never fails the recompute; the next run calls it again."""
+    goal_ids = list(goal_ids)
+    for path in getattr(settings, "PACER_AFTER_RECOMPUTE", ()):
+        try:
+            import_string(path)(goal_ids=goal_ids)
+        except Exception:
+            logger.exception("The after-recompute hook %s failed for %d goals.", path, len(goal_ids))
 
 
 def enqueue_recompute(goal_ids, micro_goal_ids=()) -> None:
@@ -63,7 +82,9 @@ def enqueue_recompute(goal_ids, micro_goal_ids=()) -> None:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def close_due_goals() -> int:
     """Daily at 00:30 in the organisation's timezone: close the goals due before its local today."""
-    return len(services.goals_close_due(today=services.org_today()))
+    closed = services.goals_close_due(today=services.org_today())
+    after_recompute(closed)
+    return len(closed)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

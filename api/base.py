@@ -1,0 +1,67 @@
+"""What every resource shares: strict input serializers, pagination and the admin-only write permission."""
+
+import json
+
+from rest_framework import pagination, permissions, renderers, serializers
+
+
+class StrictSerializer(serializers.Serializer):
+    """An input serializer that refuses what it does not accept: an unknown key, or a field that is read-only
+    (owner, status, figures, is_staff, created_by…), is a 400 naming it, never dropped or applied."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, f in self.fields.items() if not f.read_only}
+            unknown = sorted(str(key) for key in data if key not in writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        key: [f"“{key}” cannot be set here; the fields accepted are: {', '.join(sorted(writable))}."]
+                        for key in unknown
+                    }
+                )
+        return super().to_internal_value(data)
+
+    @classmethod
+    def validate_input(cls, data, **kwargs) -> dict:
+        """The validated data, or a 400 with field errors."""
+        serializer = cls(data=data, **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class PagePagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class LedgerPagination(pagination.CursorPagination):
+    """The ledger grows by thousands of rows a day: cursors stay stable and cheap where page numbers drift."""
+
+    ordering = ("-date", "-id")
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class AdminWritesOnly(permissions.BasePermission):
+    """Everyone signed in may read (scoped by the selectors); only admins may write."""
+
+    message = "Only an admin can change this."
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False  # a 401: DRF answers NotAuthenticated when no credentials were given
+        return request.method in permissions.SAFE_METHODS or user.is_staff
+
+
+class CsvRenderer(renderers.BaseRenderer):
+    """Lets a client ask for text/csv on the export endpoints (their CSV is streamed by the view; an error, a
+    dict, is rendered as JSON text)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return json.dumps(data).encode() if data is not None else b""
