@@ -2,7 +2,9 @@
 
 import json
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import pagination, permissions, renderers, serializers
+from rest_framework.settings import api_settings
 
 
 class StrictSerializer(serializers.Serializer):
@@ -13,11 +15,13 @@ class StrictSerializer(serializers.Serializer):
         if isinstance(data, dict):
             writable = {name for name, f in self.fields.items() if not f.read_only}
             unknown = sorted(str(key) for key in data if key not in writable)
-            if unknown:
+            if unknown:  # reported as non-field errors: the schema documents one `attr` per accepted field only
+                accepted = ", ".join(sorted(writable)) or "none"
                 raise serializers.ValidationError(
                     {
-                        key: [f"“{key}” cannot be set here; the fields accepted are: {', '.join(sorted(writable))}."]
-                        for key in unknown
+                        api_settings.NON_FIELD_ERRORS_KEY: [
+                            f"“{key}” cannot be set here (accepted: {accepted})." for key in unknown
+                        ]
                     }
                 )
         return super().to_internal_value(data)
@@ -28,6 +32,21 @@ class StrictSerializer(serializers.Serializer):
         serializer = cls(data=data, **kwargs)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "1250.50"})
+class DecimalText(serializers.CharField):
+    """A number, as a string (or a JSON number), passed to the service as given: the service checks it against
+    the KPI (decimals, sign, size), so its messages quote the value the client sent."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class PagePagination(pagination.PageNumberPagination):

@@ -210,7 +210,7 @@ REST_FRAMEWORK = {
         "token": env.str("API_THROTTLE_RATE", default="600/min"),
         "anon": env.str("API_ANON_THROTTLE_RATE", default="60/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.PacerAutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -45,7 +45,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return selectors.notification_get_for_user(user=self.request.user, id=self.kwargs["pk"])
 
     @extend_schema(request=None, responses=NotificationSerializer, summary="Mark one notification read")
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def read(self, request, pk=None):
         notification = services.notification_mark_read(user=request.user, notification_id=self.get_object().id)
         return Response(NotificationSerializer(notification).data)

@@ -14,7 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from api import csv_io
-from api.base import CsvRenderer, LedgerPagination, StrictSerializer
+from api.base import CsvRenderer, DecimalText, LedgerPagination, StrictSerializer
 from api.errors import ConflictResponseSerializer
 from api.services import idempotent_call, request_hash
 from goals import selectors, services
@@ -23,7 +23,7 @@ from teams.api import UserRefSerializer
 from teams.selectors import active_memberships, team_ids_with_descendants
 from webhooks.services import entries_recorded_emit
 
-from .goals import DECIMAL, AnyKpi, VisibleUser
+from .goals import AnyKpi, VisibleUser
 
 MAX_BULK = 1000
 
@@ -55,7 +55,7 @@ class EntryInputSerializer(StrictSerializer):
     user = VisibleUser(required=False, help_text="Whose progress (default: you). Managers log for their reps.")
     kpi = AnyKpi()
     date = serializers.DateField(help_text="The person's local date; any past date is fine (CRM sync lag).")
-    value = serializers.DecimalField(**DECIMAL)
+    value = DecimalText()
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
     external_id = serializers.CharField(
         required=False, allow_null=True, default=None, max_length=200, help_text="The CRM's id: counted once."
@@ -63,7 +63,7 @@ class EntryInputSerializer(StrictSerializer):
 
 
 class EntryUpdateSerializer(StrictSerializer):
-    value = serializers.DecimalField(**DECIMAL, required=False)
+    value = DecimalText(required=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
     date = serializers.DateField(required=False)
 
@@ -76,7 +76,7 @@ class BulkRowSerializer(StrictSerializer):
     user = serializers.CharField(max_length=254, help_text="The person's id, username or email.")
     kpi = serializers.CharField(max_length=80, help_text="The KPI's id or name.")
     date = serializers.DateField()
-    value = serializers.DecimalField(**DECIMAL)
+    value = DecimalText()
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
     external_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
@@ -187,7 +187,7 @@ class ProgressEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         return Response(EntrySerializer(entry).data)
 
     @extend_schema(request=VoidSerializer, responses=EntrySerializer, summary="Void an entry (kept, never counted)")
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def void(self, request, pk=None):
         entry = self.get_object()
         data = VoidSerializer.validate_input(request.data)

@@ -13,7 +13,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from api import csv_io
-from api.base import AdminWritesOnly, CsvRenderer, StrictSerializer
+from api.base import AdminWritesOnly, CsvRenderer, DecimalText, StrictSerializer
 from goals import pace, selectors, services
 from goals.models import Goal, GoalRevision, Health, Kpi, MicroGoal
 from teams.api import UserRefSerializer
@@ -204,8 +204,8 @@ class GoalInputSerializer(StrictSerializer):
     title = serializers.CharField(max_length=140)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     kpi = AnyKpi()
-    target_value = serializers.DecimalField(**DECIMAL)
-    baseline_value = serializers.DecimalField(**DECIMAL, required=False, default=Decimal(0))
+    target_value = DecimalText()
+    baseline_value = DecimalText(required=False, default="0")
     start_date = serializers.DateField()
     due_date = serializers.DateField()
     owner_user = VisibleUser(required=False, allow_null=True, default=None)
@@ -218,8 +218,8 @@ class GoalInputSerializer(StrictSerializer):
 class GoalUpdateSerializer(StrictSerializer):
     title = serializers.CharField(max_length=140, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
-    target_value = serializers.DecimalField(**DECIMAL, required=False)
-    baseline_value = serializers.DecimalField(**DECIMAL, required=False)
+    target_value = DecimalText(required=False)
+    baseline_value = DecimalText(required=False)
     start_date = serializers.DateField(required=False)
     due_date = serializers.DateField(required=False)
     owner_user = VisibleUser(required=False, allow_null=True)
@@ -269,7 +269,7 @@ class GenerateSerializer(StrictSerializer):
     cadence = serializers.ChoiceField(choices=["daily", "weekly", "biweekly"])
     assignees = VisibleUser(many=True, required=False, help_text="Reps to plan for (default: all the owner's reps).")
     kpi = AnyKpi(required=False, allow_null=True, default=None, help_text="A leading indicator (default: the goal's)")
-    leading_target = serializers.DecimalField(**DECIMAL, required=False, allow_null=True, default=None)
+    leading_target = DecimalText(required=False, allow_null=True, default=None)
     preview = serializers.BooleanField(required=False, default=False, help_text="Show the plan, write nothing.")
 
 
@@ -337,13 +337,13 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return self._goal_response(selectors.goal_get_for_user(user=request.user, id=goal.id))
 
     @extend_schema(request=None, responses=GoalSerializer, summary="Activate a draft")
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def activate(self, request, pk=None):
         goal = services.goal_activate(goal=self.get_object(), activated_by=request.user)
         return self._goal_response(selectors.goal_get_for_user(user=request.user, id=goal.id))
 
     @extend_schema(request=ReasonSerializer, responses=GoalSerializer, summary="Cancel (kept as history)")
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def cancel(self, request, pk=None):
         goal = self.get_object()
         data = ReasonSerializer.validate_input(request.data)
@@ -381,7 +381,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return csv_io.goals_csv_response(self.filter_queryset(self.get_queryset()))
 
     @extend_schema(request=ReplanSerializer, responses=PlanRowSerializer(many=True), summary="Re-plan what is left")
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def replan(self, request, pk=None):
         goal = self.get_object()
         data = ReplanSerializer.validate_input(request.data)

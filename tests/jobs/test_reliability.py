@@ -31,8 +31,8 @@ from goals.services import reminders
 from notifications import tasks as notification_tasks
 from notifications.models import Notification
 from teams.models import Holiday
-from webhooks import tasks as webhook_tasks
 from tests.concurrency import run_in_threads
+from webhooks import tasks as webhook_tasks
 
 from .conftest import make_entry, make_goal, make_kpi, make_manager, make_micro_goal, make_rep
 
@@ -397,7 +397,9 @@ def test_no_countdown_or_eta_outlives_the_redis_visibility_timeout():
         delays = [notification_tasks.email_retry_countdown(n) for n in range(notification_tasks.MAX_EMAIL_RETRIES + 1)]
     assert max(delays) <= visibility_timeout
     with mock.patch("random.uniform", lambda low, high: high):
-        webhook_delays = [webhook_tasks.retry_countdown(n) for n in range(webhook_tasks.deliver_webhook.max_retries + 1)]
+        webhook_delays = [
+            webhook_tasks.retry_countdown(n) for n in range(webhook_tasks.deliver_webhook.max_retries + 1)
+        ]
     assert max(webhook_delays) <= visibility_timeout
 
     # 3. Every registered task's own retry settings.
