@@ -23,7 +23,6 @@ from teams.calendar import WorkingCalendar
 from teams.models import Membership, Team, User
 from teams.selectors import (
     active_memberships,
-    calendars_for_reps,
     calendars_for_teams,
     managed_team_ids,
     rep_membership,
@@ -278,13 +277,17 @@ def dashboard_team_goals(*, team_ids, start: datetime.date, end: datetime.date) 
 def calendars_for_goals(*, goals) -> dict[int, WorkingCalendar]:
     """{goal id: the working calendar its pace counts on} for many goals (the progress engine's rule, as
     `owner_calendar`): a team goal's team's, a personal goal's owner's current rep team's, else Monday–Friday.
-    Queries: at most 5 whatever the number of goals (for lists and exports)."""
+    Queries: 3 whatever the number of goals (the owners' rep teams, the team tree, holidays), none without goals."""
     goals = list(goals)
-    rep_calendars = calendars_for_reps(user_ids={g.owner_user_id for g in goals if g.owner_user_id})
-    team_ids = {g.owner_team_id for g in goals if g.owner_team_id}
-    team_calendars = calendars_for_teams(team_ids=team_ids) if team_ids else {}
+    if not goals:
+        return {}
+    rep_team = dict(
+        active_memberships()
+        .filter(role=Membership.Role.REP, user_id__in={g.owner_user_id for g in goals if g.owner_user_id})
+        .order_by("active_from")  # should history overlap, the latest membership wins (as the engine)
+        .values_list("user_id", "team_id")
+    )
+    team_of = {g.id: g.owner_team_id or rep_team.get(g.owner_user_id) for g in goals}
+    calendars = calendars_for_teams(team_ids={t for t in team_of.values() if t})
     default = WorkingCalendar()
-    return {
-        g.id: team_calendars[g.owner_team_id] if g.owner_team_id else rep_calendars.get(g.owner_user_id, default)
-        for g in goals
-    }
+    return {goal_id: calendars.get(team_id, default) for goal_id, team_id in team_of.items()}

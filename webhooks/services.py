@@ -114,10 +114,10 @@ def _subscribers(event: str) -> list[WebhookEndpoint]:
     return [e for e in WebhookEndpoint.objects.filter(is_active=True) if event in e.events]
 
 
-@transaction.atomic
 def webhook_emit(*, event: str, data: dict, text: str = "") -> list[WebhookDelivery]:
     """Announce `event` with `data` (JSON-safe) to every active endpoint that subscribes to it. `text` is the
-    one-line message Slack-format endpoints receive. Queries: 1 without subscribers, else 2 (one bulk insert)."""
+    one-line message Slack-format endpoints receive. Runs in the caller's transaction (one bulk insert), so a
+    rolled-back change announces nothing. Queries: 1 without subscribers, else 2."""
     if event not in Event.values:
         raise ValueError(f"Unknown webhook event {event!r}")
     endpoints = _subscribers(event)
@@ -191,7 +191,6 @@ def _goal_data(goal: Goal) -> dict:
     }
 
 
-@transaction.atomic
 def goal_events_emit(*, goal_ids: Iterable[int]) -> int:
     """After a recompute or a closing (settings.PACER_AFTER_RECOMPUTE): "goal.health_changed" for goals whose
     health moved since last announced, "goal.closed" for goals newly achieved or missed. Idempotent: the announced
@@ -202,34 +201,43 @@ def goal_events_emit(*, goal_ids: Iterable[int]) -> int:
         return 0
     ids, emitted = sorted(set(goal_ids)), 0
     for start in range(0, len(ids), 1000):
-        batch = ids[start : start + 1000]
-        goals = Goal.objects.filter(id__in=batch).select_related("kpi", "owner_user", "owner_team")
-        states = {s.goal_id: s for s in GoalEventState.objects.select_for_update().filter(goal_id__in=batch)}
-        seen = []
-        for goal in goals:
-            before = states.get(goal.id)
-            moved = before is not None and before.health and goal.health and before.health != goal.health
-            if moved and goal.status == Goal.Status.ACTIVE:
-                label = goal.get_health_display()
-                text = f"{goal.title} ({goal.owner}) is now {label}: {goal.current_value} of {goal.target_value} {goal.kpi}."
-                webhook_emit(
-                    event=Event.GOAL_HEALTH_CHANGED,
-                    data={"goal": _goal_data(goal), "previous_health": before.health},
-                    text=f":bar_chart: {text} {settings.SITE_URL}/goals/{goal.id}/",
-                )
-                emitted += 1
-            if goal.status in CLOSED and (before is None or before.status != goal.status):
-                verb = "achieved :tada:" if goal.status == Goal.Status.ACHIEVED else "missed"
-                webhook_emit(
-                    event=Event.GOAL_CLOSED,
-                    data={"goal": _goal_data(goal)},
-                    text=f"{goal.title} ({goal.owner}) {verb}: {goal.current_value} of {goal.target_value} {goal.kpi}.",
-                )
-                emitted += 1
-            seen.append(GoalEventState(goal_id=goal.id, health=goal.health, status=goal.status))
-        GoalEventState.objects.bulk_create(
-            seen, update_conflicts=True, unique_fields=["goal_id"], update_fields=["health", "status"]
-        )
+        with transaction.atomic():
+            emitted += _goal_events_batch(ids[start : start + 1000])
+    return emitted
+
+
+def _goal_events_batch(batch: list[int]) -> int:
+    """One batch of goal_events_emit, its announced states locked (so two recomputes never announce twice)."""
+    emitted = 0
+    goals = Goal.objects.filter(id__in=batch).select_related("kpi", "owner_user", "owner_team")
+    states = {s.goal_id: s for s in GoalEventState.objects.select_for_update().filter(goal_id__in=batch)}
+    seen = []
+    for goal in goals:
+        before = states.get(goal.id)
+        moved = before is not None and before.health and goal.health and before.health != goal.health
+        if moved and goal.status == Goal.Status.ACTIVE:
+            label = goal.get_health_display()
+            text = (
+                f"{goal.title} ({goal.owner}) is now {label}: {goal.current_value} of {goal.target_value} {goal.kpi}."
+            )
+            webhook_emit(
+                event=Event.GOAL_HEALTH_CHANGED,
+                data={"goal": _goal_data(goal), "previous_health": before.health},
+                text=f":bar_chart: {text} {settings.SITE_URL}/goals/{goal.id}/",
+            )
+            emitted += 1
+        if goal.status in CLOSED and (before is None or before.status != goal.status):
+            verb = "achieved :tada:" if goal.status == Goal.Status.ACHIEVED else "missed"
+            webhook_emit(
+                event=Event.GOAL_CLOSED,
+                data={"goal": _goal_data(goal)},
+                text=f"{goal.title} ({goal.owner}) {verb}: {goal.current_value} of {goal.target_value} {goal.kpi}.",
+            )
+            emitted += 1
+        seen.append(GoalEventState(goal_id=goal.id, health=goal.health, status=goal.status))
+    GoalEventState.objects.bulk_create(
+        seen, update_conflicts=True, unique_fields=["goal_id"], update_fields=["health", "status"]
+    )
     return emitted
 
 
