@@ -27,4 +27,9 @@ class Command(BaseCommand):
         except ImportError:
             return steps
         steps.append(seed_goals)
+        try:
+            from webhooks.demo import seed_webhooks
+        except ImportError:
+            return steps
+        steps.append(seed_webhooks)
         return steps
