@@ -101,15 +101,15 @@ def progress_import_check(
                 RowError(row.line, "external_id", f"Keep the external id under {EXTERNAL_ID_MAX} characters.")
             )
         if len(errors) == before:
-            entry = ProgressEntry(
-                user=user,
-                kpi=kpi,
+            entry = ProgressEntry(  # ids, not instances: 100,000 rows skip the related-object descriptors
+                user_id=user.id,
+                kpi_id=kpi.id,
                 date=date,
                 value=value,
                 note=note,
                 source=source,
                 external_id=external_id,
-                created_by=imported_by,
+                created_by_id=imported_by.id,
             )
             entries.append((row, entry))
     new, unchanged = _without_known_ids(entries, source, errors)
