@@ -57,6 +57,7 @@ def test_setup_schedule_installs_every_default_task(settings):
         "goals.tasks.send_deadline_reminders",
         "goals.tasks.send_checkin_reminders",
         "goals.tasks.send_manager_digest",
+        "api.tasks.purge_exchange_records",
     }
     assert all(t.enabled for t in tasks.values())
 
@@ -127,7 +128,7 @@ def test_installing_reuses_existing_schedules():
     IntervalSchedule.objects.create(every=15, period=IntervalSchedule.MINUTES)  # an admin's duplicate
     setup_schedule()
     assert IntervalSchedule.objects.count() == 3  # the two 15-minute rows and a 5-minute one
-    assert CrontabSchedule.objects.count() == 4
+    assert CrontabSchedule.objects.count() == 5  # 00:30, :05, */15, :00, and 00:50 (the API's purge)
 
 
 def test_installing_tells_beat_to_reload():
