@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from api.errors import Conflict
-from api.models import ApiToken, IdempotencyKey
+from api.models import ApiToken, IdempotencyKey, PendingImport
 from api.selectors import api_token_get_for_user
 from teams.models import User
 
@@ -75,6 +75,24 @@ def idempotent_call(
     return status, body, False
 
 
+@transaction.atomic
 def idempotency_keys_purge(*, older_than: datetime.timedelta = datetime.timedelta(days=7)) -> int:
     """Forget keys older than a week (a CRM retries within minutes or hours, not weeks)."""
     return IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()[0]
+
+
+@transaction.atomic
+def pending_imports_purge(*, older_than: datetime.timedelta = datetime.timedelta(days=1)) -> int:
+    """Forget uploaded CSV files whose import was never confirmed."""
+    return PendingImport.objects.filter(created_at__lt=timezone.now() - older_than).delete()[0]
+
+
+@transaction.atomic
+def pending_import_create(*, user: User, filename: str, content: str) -> PendingImport:
+    """Keep a validated upload until its owner confirms the import (or the daily purge forgets it)."""
+    return PendingImport.objects.create(user=user, filename=filename[:200], content=content)
+
+
+@transaction.atomic
+def pending_import_discard(*, pending: PendingImport) -> None:
+    PendingImport.objects.filter(pk=pending.pk).delete()

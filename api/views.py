@@ -1,13 +1,10 @@
 """Browser pages of the api app: personal API tokens, CSV import (upload → report → confirm) and CSV exports."""
 
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from api import csv_io, selectors, services
@@ -80,21 +77,16 @@ def progress_import_page(request):
     if request.method == "POST" and "pending" in request.POST:
         confirm = ImportConfirmForm(request.POST)
         if confirm.is_valid():
-            pending = get_object_or_404(PendingImport, id=confirm.cleaned_data["pending"], user=request.user)
+            pending = selectors.pending_import_get_for_user(user=request.user, id=confirm.cleaned_data["pending"])
             return _confirm(request, pending, context)
     elif request.method == "POST":
         form = ImportUploadForm(request.POST, request.FILES)
         context["form"] = form
         if form.is_valid():
             filename, text = form.cleaned_data["file"]
-            PendingImport.objects.filter(
-                user=request.user, created_at__lt=timezone.now() - datetime.timedelta(days=1)
-            ).delete()
             report = _report(text, request.user)
             if not report["errors"]:
-                report["pending"] = PendingImport.objects.create(
-                    user=request.user, filename=filename[:200], content=text
-                )
+                report["pending"] = services.pending_import_create(user=request.user, filename=filename, content=text)
             context |= {"report": report, "filename": filename}
     return render(request, "api/import.html", context)
 
@@ -110,7 +102,7 @@ def _confirm(request, pending: PendingImport, context):
         messages.error(request, " ".join(error.messages))
         return redirect("progress_import")
     entries_recorded_emit(entry_ids=result.entry_ids)
-    pending.delete()
+    services.pending_import_discard(pending=pending)
     messages.success(
         request,
         f"Imported {result.created} entr{'y' if result.created == 1 else 'ies'} from {pending.filename}"

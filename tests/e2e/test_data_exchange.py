@@ -59,3 +59,11 @@ def test_rep_creates_a_token_sees_it_once_and_revokes_it(page, live_server, pers
     page.get_by_role("button", name="Revoke My spreadsheet").click()
     expect(page.get_by_role("alert")).to_contain_text("revoked")
     assert page.request.get(f"{live_server.url}/api/v1/me/", headers={"Authorization": f"Token {token}"}).status == 401
+
+
+def test_the_api_docs_render_offline(page, live_server, personas):
+    login(page, live_server, personas.manager_a)
+    page.goto(f"{live_server.url}/api/docs/")
+    expect(page.get_by_role("heading", name="Pacer API")).to_be_visible()
+    expect(page.get_by_text("/api/v1/progress-entries/bulk/").first).to_be_visible()
+    screenshot(page, "api-docs-swagger")
