@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -94,15 +95,16 @@ def progress_import_page(request):
 def _confirm(request, pending: PendingImport, context):
     try:
         rows, _ = csv_io.parse_rows(pending.content)
-        result = goal_services.progress_import(rows=rows, imported_by=request.user)
+        with transaction.atomic():  # the entries, their webhook deliveries and the upload's removal, together
+            result = goal_services.progress_import(rows=rows, imported_by=request.user)
+            entries_recorded_emit(entry_ids=result.entry_ids)
+            services.pending_import_discard(pending=pending)
     except (csv_io.CsvProblem, goal_services.ImportRejected) as problem:
         report = {"errors": problem.errors, "rows": 0, "new": 0, "unchanged": 0, "ignored": []}
         return render(request, "api/import.html", context | {"report": report, "filename": pending.filename})
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("progress_import")
-    entries_recorded_emit(entry_ids=result.entry_ids)
-    services.pending_import_discard(pending=pending)
     messages.success(
         request,
         f"Imported {result.created} entr{'y' if result.created == 1 else 'ies'} from {pending.filename}"

@@ -5,6 +5,7 @@ the goals services never know about webhooks).
 """
 
 import django_filters
+from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -165,7 +166,8 @@ class ProgressEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
 
         key = request.headers.get("Idempotency-Key")
         if key is None:
-            status, body = perform()
+            with transaction.atomic():  # the entry and its webhook deliveries commit together
+                status, body = perform()
             return HttpResponse(body, status=status, content_type="application/json")
         fingerprint = request_hash(method="POST", path=request.path, body=request.data)
         status, body, replayed = idempotent_call(user=request.user, key=key, fingerprint=fingerprint, perform=perform)
@@ -205,13 +207,14 @@ class ProgressEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         data = BulkSerializer.validate_input(request.data)
         rows = [services.ImportRow(line=i, **row) for i, row in enumerate(data["entries"])]
         try:
-            result = services.progress_import(rows=rows, imported_by=request.user, source=ProgressEntry.Source.API)
+            with transaction.atomic():  # the entries and their webhook deliveries commit together
+                result = services.progress_import(rows=rows, imported_by=request.user, source=ProgressEntry.Source.API)
+                entries_recorded_emit(entry_ids=result.entry_ids)
         except services.ImportRejected as rejected:
             by_row = [{} for _ in rows]
             for error in rejected.errors:
                 by_row[error.line].setdefault(error.field, []).append(error.message)
             raise serializers.ValidationError({"entries": by_row}) from None
-        entries_recorded_emit(entry_ids=result.entry_ids)
         return Response(BulkResultSerializer(result).data, status=201)
 
     @extend_schema(

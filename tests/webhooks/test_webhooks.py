@@ -196,3 +196,24 @@ def test_reps_and_managers_cannot_reach_the_webhook_admin(world, client):
         services.webhook_endpoint_create(
             name="x", url="https://x.example", events=["goal.closed"], created_by=world.manager_a
         )
+
+
+CALLS = []
+
+
+def record_hook(*, goal_ids):
+    CALLS.append(sorted(goal_ids))
+
+
+def failing_hook(*, goal_ids):
+    raise RuntimeError("a broken hook")
+
+
+def test_recompute_and_closing_tasks_call_the_after_recompute_hooks(world, settings):
+    settings.PACER_AFTER_RECOMPUTE = [f"{__name__}.failing_hook", f"{__name__}.record_hook"]
+    CALLS.clear()
+    goal = world.a.team_goal
+    goal_tasks.recompute_goals.apply(args=[[goal.id]])
+    goal_tasks.recompute_all.apply()
+    assert CALLS[0] == [goal.id]  # a failing hook before it neither stops it nor the recompute
+    assert set(CALLS[1]) == set(Goal.objects.filter(status="active").values_list("id", flat=True))

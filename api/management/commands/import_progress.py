@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from tqdm import tqdm
 
 from api import csv_io
@@ -48,7 +49,9 @@ class Command(BaseCommand):
                     self.style.SUCCESS(f"All rows valid: {len(new):,} new, {unchanged:,} already imported.")
                 )
                 return
-            result = services.progress_import(rows=rows, imported_by=importer)
+            with transaction.atomic():  # the entries and their webhook deliveries commit together
+                result = services.progress_import(rows=rows, imported_by=importer)
+                entries_recorded_emit(entry_ids=result.entry_ids)
         except (csv_io.CsvProblem, services.ImportRejected) as problem:
             for error in problem.errors[:SHOWN_ERRORS]:
                 self.stderr.write(f"{file}:{error.line}: {error.field}: {error.message}")
@@ -58,7 +61,6 @@ class Command(BaseCommand):
             raise CommandError(f"{len(problem.errors)} problem(s) in {file}; nothing was imported.") from None
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
-        entries_recorded_emit(entry_ids=result.entry_ids)
         self.stdout.write(
             self.style.SUCCESS(f"Imported {result.created:,} entries; skipped {result.unchanged:,} already imported.")
         )
