@@ -190,6 +190,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Webhook deliveries on their own queue: a slow receiver never delays recomputes or emails (Procfile: -Q celery,webhooks).
+CELERY_TASK_ROUTES = {"webhooks.tasks.*": {"queue": "webhooks"}}
 
 # --- REST API (docs: /api/docs/; conventions: api/__init__.py) -----------------------------------
 REST_FRAMEWORK = {
