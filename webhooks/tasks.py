@@ -11,7 +11,7 @@ from goals.tasks import BROKER_ERRORS
 from webhooks import services
 
 logger = logging.getLogger(__name__)
-QUEUE = "webhooks"
+QUEUE = "webhooks"  # routed there by settings.CELERY_TASK_ROUTES
 RETRY_BASE_SECONDS = 10
 RETRY_CAP_SECONDS = 1800  # well under the broker's visibility timeout (3600 s)
 
@@ -21,9 +21,7 @@ def retry_countdown(retries: int) -> int:
     return int(min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**retries * random.uniform(1.0, 1.25)))
 
 
-@shared_task(
-    bind=True, acks_late=True, reject_on_worker_lost=True, queue=QUEUE, max_retries=settings.WEBHOOK_MAX_ATTEMPTS - 1
-)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=settings.WEBHOOK_MAX_ATTEMPTS - 1)
 def deliver_webhook(self, delivery_id: int) -> str:
     outcome = services.webhook_delivery_attempt(
         delivery_id=delivery_id, final_attempt=self.request.retries >= self.max_retries

@@ -217,3 +217,9 @@ def test_recompute_and_closing_tasks_call_the_after_recompute_hooks(world, setti
     goal_tasks.recompute_all.apply()
     assert CALLS[0] == [goal.id]  # a failing hook before it neither stops it nor the recompute
     assert set(CALLS[1]) == set(Goal.objects.filter(status="active").values_list("id", flat=True))
+
+
+def test_deliveries_go_to_their_own_queue():
+    from config.celery import app
+
+    assert app.amqp.router.route({}, deliver_webhook.name)["queue"].name == "webhooks"
