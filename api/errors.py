@@ -39,4 +39,5 @@ class ConflictResponseSerializer(serializers.Serializer):
     """409: the Idempotency-Key was used before for another request (documented in the schema)."""
 
     type = serializers.ChoiceField(choices=["client_error"])
-    errors = ErrorSerializer(many=True)
+    # A field named like Serializer.errors: only ever used to document the response.
+    errors = ErrorSerializer(many=True)  # type: ignore[assignment]

@@ -8,8 +8,8 @@ from knox.models import AbstractAuthToken
 class ApiToken(AbstractAuthToken):
     """A personal API token: knox keeps only a hash (the token is shown once, at creation); the user names it."""
 
-    name = models.CharField(max_length=80)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    name: models.CharField = models.CharField(max_length=80)
+    last_used_at: models.DateTimeField = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]

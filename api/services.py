@@ -23,7 +23,7 @@ def api_token_create(*, user: User, name: str, expires_in_days: int | None = Non
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Name the token after what will use it (for example “HubSpot sync”)."})
-    if len(name) > ApiToken._meta.get_field("name").max_length:
+    if len(name) > 80:  # ApiToken.name's max_length
         raise ValidationError({"name": "Keep the name under 80 characters."})
     if ApiToken.objects.filter(user=user, name__iexact=name).exists():
         raise ValidationError({"name": f"You already have a token named “{name}”; choose another name."})
@@ -56,7 +56,7 @@ def idempotent_call(
     The same key with another request (method, path or body) raises Conflict (409).
     """
     key = key.strip()
-    if not key or len(key) > IdempotencyKey._meta.get_field("key").max_length:
+    if not key or len(key) > 200:  # IdempotencyKey.key's max_length
         raise ValidationError({"idempotency_key": "The Idempotency-Key header must be 1 to 200 characters."})
     record = IdempotencyKey(user=user, key=key, request_hash=fingerprint, status_code=0, response_body="")
     try:

@@ -8,17 +8,12 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 from django.utils.module_loading import import_string
-from kombu.exceptions import OperationalError
 
 from goals import services
 from goals.models import Goal
 
 logger = logging.getLogger(__name__)
-
-# What a publish raises when the broker is down or unreachable.
-BROKER_ERRORS = (OperationalError, ConnectionError, OSError, TimeoutError)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -47,31 +42,6 @@ def after_recompute(goal_ids) -> None:
             import_string(path)(goal_ids=goal_ids)
         except Exception:
             logger.exception("The after-recompute hook %s failed for %d goals.", path, len(goal_ids))
-
-
-def enqueue_recompute(goal_ids, micro_goal_ids=()) -> None:
-    """After the current transaction commits, recompute these goals in the background.
-
-    Nothing is sent when the transaction rolls back, or when there is nothing to recompute. A broker
-    that is down never fails the caller's request: the failure is logged and the periodic
-    recompute_all repairs the numbers later.
-    """
-    goal_ids, micro_goal_ids = sorted(set(goal_ids)), sorted(set(micro_goal_ids))
-    if not goal_ids and not micro_goal_ids:
-        return
-
-    def send():
-        try:
-            recompute_goals.delay(goal_ids, micro_goal_ids)
-        except BROKER_ERRORS:
-            logger.warning(
-                "Could not enqueue the recompute of goals %s and micro goals %s; the periodic recompute will catch up.",
-                goal_ids,
-                micro_goal_ids,
-                exc_info=True,
-            )
-
-    transaction.on_commit(send)
 
 
 # --- daily closing, reminders and the weekly digest (scheduled by config/schedule.py) -------------------

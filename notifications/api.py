@@ -22,7 +22,7 @@ class NotificationFilter(django_filters.FilterSet):
 
     class Meta:
         model = Notification
-        fields = []
+        fields: list[str] = []
 
 
 class MarkedSerializer(serializers.Serializer):

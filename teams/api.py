@@ -24,7 +24,7 @@ class UserRefSerializer(serializers.ModelSerializer):
 
 class MembershipSerializer(serializers.ModelSerializer):
     user = UserRefSerializer(read_only=True)
-    team = serializers.PrimaryKeyRelatedField(read_only=True)
+    team: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = Membership
@@ -59,7 +59,7 @@ class TeamSerializer(serializers.ModelSerializer):
 class TeamInputSerializer(StrictSerializer):
     name = serializers.CharField(max_length=120)
     slug = serializers.SlugField(max_length=120, required=False, allow_blank=True)
-    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)  # type: ignore[assignment]
     working_weekdays = serializers.CharField(max_length=7, required=False, default="12345")
 
 

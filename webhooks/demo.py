@@ -9,7 +9,8 @@ NAME = "Sales channel (demo, disabled)"
 
 
 def seed_webhooks(*, org, progress=None) -> None:
-    if WebhookEndpoint.objects.filter(name=NAME).exists():
+    admin = User.objects.filter(is_staff=True).order_by("id").first()
+    if admin is None or WebhookEndpoint.objects.filter(name=NAME).exists():
         return
     webhook_endpoint_create(
         name=NAME,
@@ -17,5 +18,5 @@ def seed_webhooks(*, org, progress=None) -> None:
         events=[Event.GOAL_HEALTH_CHANGED, Event.GOAL_CLOSED, Event.AWARD_GRANTED],
         payload_format=WebhookEndpoint.Format.SLACK,
         is_active=False,
-        created_by=User.objects.filter(is_staff=True).order_by("id").first(),
+        created_by=admin,
     )

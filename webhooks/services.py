@@ -214,15 +214,15 @@ def _goal_events_batch(batch: list[int]) -> int:
     seen = []
     for goal in goals:
         before = states.get(goal.id)
-        moved = before is not None and before.health and goal.health and before.health != goal.health
-        if moved and goal.status == Goal.Status.ACTIVE:
+        previous = before.health if before is not None else ""
+        if previous and goal.health and previous != goal.health and goal.status == Goal.Status.ACTIVE:
             label = goal.get_health_display()
             text = (
                 f"{goal.title} ({goal.owner}) is now {label}: {goal.current_value} of {goal.target_value} {goal.kpi}."
             )
             webhook_emit(
                 event=Event.GOAL_HEALTH_CHANGED,
-                data={"goal": _goal_data(goal), "previous_health": before.health},
+                data={"goal": _goal_data(goal), "previous_health": previous},
                 text=f":bar_chart: {text} {settings.SITE_URL}/goals/{goal.id}/",
             )
             emitted += 1

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from goals.tasks import BROKER_ERRORS
+from goals.services.enqueue import BROKER_ERRORS
 from webhooks import services
 
 logger = logging.getLogger(__name__)

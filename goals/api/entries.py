@@ -83,7 +83,7 @@ class BulkRowSerializer(StrictSerializer):
 
 
 class BulkSerializer(StrictSerializer):
-    entries = BulkRowSerializer(many=True, allow_empty=False, max_length=MAX_BULK)
+    entries = BulkRowSerializer(many=True, allow_empty=False, max_length=MAX_BULK)  # type: ignore[call-arg]
 
 
 class BulkResultSerializer(serializers.Serializer):
@@ -103,7 +103,7 @@ class EntryFilter(django_filters.FilterSet):
 
     class Meta:
         model = ProgressEntry
-        fields = []
+        fields: list[str] = []
 
     def filter_team(self, queryset, name, value):
         members = active_memberships().filter(team_id__in=team_ids_with_descendants([value])).values("user_id")

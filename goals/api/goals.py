@@ -20,7 +20,12 @@ from teams.api import UserRefSerializer
 from teams.models import User
 from teams.selectors import team_list_for_user, user_ids_visible_to
 
-DECIMAL = {"max_digits": 18, "decimal_places": 4}
+
+def decimal_field(**kwargs) -> serializers.DecimalField:
+    """An output value as stored (18 digits, 4 of them decimals), rendered as a string."""
+    return serializers.DecimalField(max_digits=18, decimal_places=4, **kwargs)
+
+
 CENT = Decimal("0.01")
 
 
@@ -95,9 +100,9 @@ class TeamRefSerializer(serializers.Serializer):
 class FiguresSerializer(serializers.Serializer):
     """The goal's numbers, each from its one definition in goals/pace.py (the same as on the goal page)."""
 
-    current_value = serializers.DecimalField(**DECIMAL)
-    expected_value = serializers.DecimalField(**DECIMAL)
-    forecast_value = serializers.DecimalField(**DECIMAL)
+    current_value = decimal_field()
+    expected_value = decimal_field()
+    forecast_value = decimal_field()
     health = serializers.ChoiceField(choices=[*Health.choices, ("", "Not computed yet")])
     attainment_percent = serializers.DecimalField(max_digits=12, decimal_places=2)
     working_days_total = serializers.IntegerField()
@@ -177,7 +182,7 @@ class GoalFilter(django_filters.FilterSet):
 
     class Meta:
         model = Goal
-        fields = []
+        fields: list[str] = []
 
     def filter_active_on(self, queryset, name, value):
         return queryset.filter(start_date__lte=value, due_date__gte=value)
@@ -286,7 +291,7 @@ class PlanRowSerializer(serializers.Serializer):
     working_days = serializers.IntegerField()
     capacity = serializers.DecimalField(max_digits=3, decimal_places=2)
     weight = serializers.DecimalField(max_digits=18, decimal_places=4)
-    target = serializers.DecimalField(**DECIMAL)
+    target = decimal_field()
 
 
 class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -401,7 +406,7 @@ class MicroGoalFilter(django_filters.FilterSet):
 
     class Meta:
         model = MicroGoal
-        fields = []
+        fields: list[str] = []
 
     def filter_active_on(self, queryset, name, value):
         return queryset.filter(start_date__lte=value, due_date__gte=value)

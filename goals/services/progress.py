@@ -31,7 +31,7 @@ import datetime
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from django.conf import settings
@@ -40,11 +40,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from goals import pace, tasks
+from goals import pace
 from goals.models import VALUE, Goal, GoalRevision, Health, Kpi, MicroGoal, ProgressEntry
+from goals.numbers import exact_sum
 from teams.calendar import WorkingCalendar
 from teams.models import Membership, Team, User
 from teams.selectors import active_memberships, calendars_for_teams, team_ids_with_ancestors, user_ids_visible_to
+
+from .enqueue import enqueue_recompute
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +56,6 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 # The largest value a ProgressEntry can store (18 digits, 4 of them decimals).
 MAX_VALUE = Decimal(10) ** (VALUE["max_digits"] - VALUE["decimal_places"])
-STORAGE_QUANTUM = Decimal(1).scaleb(-VALUE["decimal_places"])
 DEFAULT_CALENDAR = WorkingCalendar()
 # FKs are instances passed in (the database enforces them) and (source, external_id) is deduplicated
 # explicitly, so full_clean skips the per-field existence and constraint queries.
@@ -232,7 +234,7 @@ def _same_entry(existing: ProgressEntry, attempted: ProgressEntry) -> ProgressEn
 
 def _enqueue_touched(*, user_id: int, kpi_id: int, dates: Iterable[datetime.date]) -> None:
     goal_ids, micro_goal_ids = _touched(user_id=user_id, kpi_id=kpi_id, dates=set(dates))
-    tasks.enqueue_recompute(goal_ids, micro_goal_ids)
+    enqueue_recompute(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)
 
 
 def _touched(*, user_id: int, kpi_id: int, dates: set[datetime.date]) -> tuple[list[int], list[int]]:
@@ -450,15 +452,7 @@ def _aggregate(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, Membership.Role.REP.value])
-        return {row[0]: tuple(_decimal(x) for x in row[1:]) for row in cursor.fetchall()}
-
-
-def _decimal(number) -> Decimal | None:
-    """A SUM as a Decimal. PostgreSQL returns exact numerics; SQLite sums its numeric columns as floats,
-    which are exact to 4 decimals for any realistic total (the same precision Django's own Sum has)."""
-    if number is None or isinstance(number, Decimal):
-        return number
-    return Decimal(str(number)).quantize(STORAGE_QUANTUM, rounding=ROUND_HALF_UP)
+        return {row[0]: tuple(exact_sum(x) for x in row[1:]) for row in cursor.fetchall()}
 
 
 def _progress(target: _Target, w: pace.Window, sums) -> tuple[Decimal, Decimal, Decimal, str]:

@@ -22,17 +22,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from goals import tasks
 from goals.models import Goal, Kpi, MicroGoal, ProgressEntry
 from teams.models import Membership, User
 from teams.selectors import team_ids_with_ancestors, user_ids_visible_to
 
+from .enqueue import enqueue_recompute
 from .progress import _clean_date, _clean_value
 
 INSERT_BATCH = 2000
 LOOKUP_CHUNK = 5000  # ids per IN (...) query: far below SQLite's and PostgreSQL's parameter limits
-NOTE_MAX = ProgressEntry._meta.get_field("note").max_length
-EXTERNAL_ID_MAX = ProgressEntry._meta.get_field("external_id").max_length
+NOTE_MAX, EXTERNAL_ID_MAX = 500, 200  # ProgressEntry.note's and external_id's max_length
 
 
 @dataclass
@@ -100,7 +99,7 @@ def progress_import_check(
             errors.append(
                 RowError(row.line, "external_id", f"Keep the external id under {EXTERNAL_ID_MAX} characters.")
             )
-        if len(errors) == before:
+        if len(errors) == before and user and kpi and date and value is not None:
             entry = ProgressEntry(  # ids, not instances: 100,000 rows skip the related-object descriptors
                 user_id=user.id,
                 kpi_id=kpi.id,
@@ -222,7 +221,7 @@ def _without_known_ids(entries, source: str, errors: list[RowError]) -> tuple[li
             )
         else:
             first_line[entry.external_id] = row.line
-    ids, stored = list(first_line), {}
+    ids, stored = list(first_line), dict[str | None, tuple[int, int]]()
     for start in range(0, len(ids), LOOKUP_CHUNK):
         stored |= {
             external_id: (user_id, kpi_id)
@@ -271,4 +270,6 @@ def _enqueue_touched_many(entries: list[ProgressEntry]) -> None:
         Q(owner_user_id__in=user_ids) | Q(owner_team_id__in=teams)
     )
     micro_goals = MicroGoal.objects.filter(overlapping, status=MicroGoal.Status.ACTIVE, assignee_id__in=user_ids)
-    tasks.enqueue_recompute(list(goals.values_list("id", flat=True)), list(micro_goals.values_list("id", flat=True)))
+    enqueue_recompute(
+        goal_ids=list(goals.values_list("id", flat=True)), micro_goal_ids=list(micro_goals.values_list("id", flat=True))
+    )
