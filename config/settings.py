@@ -281,8 +281,7 @@ PACER = {
 # Dotted paths the goals tasks call with goal_ids= after every recompute and closing, so apps above goals can
 # react without goals importing them (webhooks emit "goal health changed" and "goal closed" from there).
 PACER_AFTER_RECOMPUTE = env.list("PACER_AFTER_RECOMPUTE", default=["webhooks.services.goal_events_emit"])
-# Outgoing webhooks: receivers reject a signature older than this; a delivery is tried this many times.
-WEBHOOK_REPLAY_WINDOW_SECONDS = 300
+# Outgoing webhooks: tries per delivery (receivers choose their own replay window; README suggests 5 minutes).
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 
 LOGGING = {

@@ -100,8 +100,12 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def update(self, request, pk=None):
         team = self.get_object()
         data = TeamInputSerializer.validate_input(request.data, partial=False)
+        # A key left out keeps its value: a rename must not move the team to the top or reset its calendar.
         team = services.team_update(
-            team=team, name=data["name"], parent=self._parent(data), working_weekdays=data["working_weekdays"]
+            team=team,
+            name=data["name"],
+            parent=self._parent(data) if "parent" in request.data else team.parent,
+            working_weekdays=data["working_weekdays"] if "working_weekdays" in request.data else team.working_weekdays,
         )
         return Response(TeamSerializer(team).data)
 

@@ -165,3 +165,18 @@ def test_a_backdated_entry_recomputes_the_goals_it_touches(
     goal.refresh_from_db()
     assert goal.current_value == 9  # the two seeded entries (1 each) and this one
     assert Goal.objects.get(id=world.a.team_goal.id).current_value == 9
+
+
+def test_renaming_a_team_keeps_its_parent_and_calendar(world, client_for):
+    from teams.models import Team
+
+    parent = Team.objects.create(name="EMEA", slug="emea")
+    Team.objects.filter(id=world.team_a.id).update(parent=parent, working_weekdays="1234")
+    response = client_for("admin").put(f"/api/v1/teams/{world.team_a.id}/", {"name": "Team A+"}, format="json")
+    assert response.status_code == 200
+    assert response.json() | {} == {
+        **response.json(),
+        "name": "Team A+",
+        "parent": parent.id,
+        "working_weekdays": "1234",
+    }
