@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from goals import services
-from goals.models import Goal
+from goals.models import Goal, MicroGoal
 
 logger = logging.getLogger(__name__)
 
@@ -19,29 +19,34 @@ logger = logging.getLogger(__name__)
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def recompute_goals(goal_ids, micro_goal_ids=()) -> dict:
     """Recompute the goals and micro goals a changed entry touches (enqueued by the progress services)."""
-    done = services.progress_recompute(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)._asdict()
-    after_recompute(goal_ids)
-    return done
+    result = services.progress_recompute(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)._asdict()
+    after_recompute(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)  # AFTER-RECOMPUTE HOOK: keep after the recompute
+    return result
+
+
+def after_recompute(*, goal_ids, micro_goal_ids=()) -> None:
+    """Hand freshly recomputed (or just closed) goals to the apps above goals: each dotted path in
+    settings.PACER_AFTER_RECOMPUTE (e.g. rewards.services.awards_grant) is called with goal_ids= and
+    micro_goal_ids=, after the recompute committed. goals never imports those apps; they register here.
+    One failing hook is logged and does not keep the others (webhooks, rewards) from running."""
+    goal_ids, micro_goal_ids = list(goal_ids), list(micro_goal_ids)
+    for path in getattr(settings, "PACER_AFTER_RECOMPUTE", ()):
+        try:
+            import_string(path)(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)
+        except Exception:
+            logger.exception("The after-recompute hook %s failed for %d goals.", path, len(goal_ids))
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def recompute_all() -> dict:
-    """Periodic safety net: recompute every active goal and micro goal (repairs any lost enqueue)."""
-    done = services.progress_recompute()._asdict()
-    after_recompute(Goal.objects.filter(status=Goal.Status.ACTIVE).values_list("id", flat=True))
-    return done
-
-
-def after_recompute(goal_ids) -> None:
-    """Call the hooks of settings.PACER_AFTER_RECOMPUTE (dotted paths) with the goal ids just recomputed or
-    closed, so apps above goals (webhooks, rewards) react without goals importing them. A failing hook is logged
-    and never fails the recompute; the next run calls it again."""
-    goal_ids = list(goal_ids)
-    for path in getattr(settings, "PACER_AFTER_RECOMPUTE", ()):
-        try:
-            import_string(path)(goal_ids=goal_ids)
-        except Exception:
-            logger.exception("The after-recompute hook %s failed for %d goals.", path, len(goal_ids))
+    """Periodic safety net: recompute every active goal and micro goal (repairs any lost enqueue). Its hooks see
+    every active goal: health also moves with time alone (pace), which only this run notices."""
+    result = services.progress_recompute()._asdict()
+    after_recompute(
+        goal_ids=Goal.objects.filter(status=Goal.Status.ACTIVE).values_list("id", flat=True),
+        micro_goal_ids=MicroGoal.objects.filter(status=MicroGoal.Status.ACTIVE).values_list("id", flat=True),
+    )
+    return result
 
 
 # --- daily closing, reminders and the weekly digest (scheduled by config/schedule.py) -------------------
@@ -53,7 +58,7 @@ def after_recompute(goal_ids) -> None:
 def close_due_goals() -> int:
     """Daily at 00:30 in the organisation's timezone: close the goals due before its local today."""
     closed = services.goals_close_due(today=services.org_today())
-    after_recompute(closed)
+    after_recompute(goal_ids=closed)  # AFTER-RECOMPUTE HOOK: rewards grant on the closing figures
     return len(closed)
 
 

@@ -191,7 +191,7 @@ def _goal_data(goal: Goal) -> dict:
     }
 
 
-def goal_events_emit(*, goal_ids: Iterable[int]) -> int:
+def goal_events_emit(*, goal_ids: Iterable[int], micro_goal_ids: Iterable[int] = ()) -> int:
     """After a recompute or a closing (settings.PACER_AFTER_RECOMPUTE): "goal.health_changed" for goals whose
     health moved since last announced, "goal.closed" for goals newly achieved or missed. Idempotent: the announced
     state is stored, so running it twice sends nothing twice. Queries: 1 without subscribers, else about 4 per

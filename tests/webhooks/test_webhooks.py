@@ -139,12 +139,12 @@ def test_goal_events_are_emitted_once_with_a_slack_message(world):
         )
         goal = world.a.team_goal
         Goal.objects.filter(id=goal.id).update(health="on_track")
-        goal_tasks.after_recompute([goal.id])  # first sighting: remembered, not announced
+        goal_tasks.after_recompute(goal_ids=[goal.id])  # first sighting: remembered, not announced
         Goal.objects.filter(id=goal.id).update(health="off_track", current_value=Decimal("12"))
-        goal_tasks.after_recompute([goal.id])
-        goal_tasks.after_recompute([goal.id])  # nothing new
+        goal_tasks.after_recompute(goal_ids=[goal.id])
+        goal_tasks.after_recompute(goal_ids=[goal.id])  # nothing new
         Goal.objects.filter(id=goal.id).update(status="achieved", health="achieved")
-        goal_tasks.after_recompute([goal.id])
+        goal_tasks.after_recompute(goal_ids=[goal.id])
         deliveries = list(WebhookDelivery.objects.filter(endpoint=endpoint).order_by("id"))
         assert [d.event for d in deliveries] == ["goal.health_changed", "goal.closed"]
         for d in deliveries:
@@ -201,11 +201,11 @@ def test_reps_and_managers_cannot_reach_the_webhook_admin(world, client):
 CALLS = []
 
 
-def record_hook(*, goal_ids):
+def record_hook(*, goal_ids, micro_goal_ids=()):
     CALLS.append(sorted(goal_ids))
 
 
-def failing_hook(*, goal_ids):
+def failing_hook(*, goal_ids, micro_goal_ids=()):
     raise RuntimeError("a broken hook")
 
 
