@@ -32,7 +32,7 @@ run: $(RUN_STAMP)
 	$(BIN)/honcho start
 
 # The project's own packages (type-checked by mypy; layered by import-linter, see pyproject.toml).
-APPS := teams notifications goals rewards feedback config
+APPS := teams notifications goals rewards feedback api webhooks config
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -54,6 +54,13 @@ DEFAULT_SCHEDULE = [
         "description": "Reps past their local reminder hour on a working day, with a micro goal and no entry today.",
     },
     {
+        "name": "Purge API idempotency keys and unconfirmed imports",
+        "task": "api.tasks.purge_exchange_records",
+        "crontab": {"minute": "50", "hour": "0"},
+        "expire_seconds": 23 * 3600,
+        "description": "Idempotency-Keys older than 7 days and CSV uploads not confirmed within a day.",
+    },
+    {
         "name": "Send manager digest",
         "task": "goals.tasks.send_manager_digest",
         "crontab": {"minute": "0", "hour": "*"},  # hourly: each manager's digest goes at Monday 08:00 local

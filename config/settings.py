@@ -45,9 +45,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "drf_standardized_errors",
     "django_celery_beat",
     "django_htmx",
     "template_partials",
@@ -59,6 +61,8 @@ INSTALLED_APPS = [
     "goals",
     "rewards",
     "feedback",
+    "api",
+    "webhooks",
     "config",  # the project itself: the commands that span every app (seed_demo, setup_schedule)
 ]
 
@@ -236,20 +240,70 @@ CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Webhook deliveries on their own queue: a slow receiver never delays recomputes or emails (Procfile: -Q celery,webhooks).
+CELERY_TASK_ROUTES = {"webhooks.tasks.*": {"queue": "webhooks"}}
 
-# --- REST API -------------------------------------------------------------------------------
+# --- REST API (docs: /api/docs/; conventions: api/__init__.py) -----------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # Tokens first: the first class names the WWW-Authenticate challenge, so a missing login is a 401.
+        "api.auth.ApiTokenAuthentication",  # personal tokens (knox: stored hashed, shown once)
+        "rest_framework.authentication.SessionAuthentication",  # the browser: CSRF enforced
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.base.PagePagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.PerTokenThrottle", "rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.str("API_THROTTLE_RATE", default="600/min"),
+        "anon": env.str("API_ANON_THROTTLE_RATE", default="60/min"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "api.schema.PacerAutoSchema",
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Pacer API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+DRF_STANDARDIZED_ERRORS = {
+    "EXCEPTION_HANDLER_CLASS": "api.errors.ServiceAwareExceptionHandler",
+    # The codes the API answers with everywhere (409, an Idempotency-Key reused, is documented where it happens).
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "415", "429"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pacer API",
+    "DESCRIPTION": "Goals, micro goals, the progress ledger and notifications. See README.md for a curl walk-through.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from static/, so the docs work offline
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
+        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+        "ErrorCode401Enum": "drf_standardized_errors.openapi_serializers.ErrorCode401Enum.choices",
+        "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
+        "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
+        "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
+        "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
+        "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
+        "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
+        "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
+    },
+    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+}
+# Personal API tokens: knox, with a model that adds the name the user gives each token.
+KNOX_TOKEN_MODEL = "api.ApiToken"  # noqa: S105 (a model name, not a secret)
+# knox's own migrations create its AuthToken table even when the model is swapped, and that orphan table's foreign
+# key to users would block flushing the users table: knox gets no migrations, and its swapped model no table.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False, "TOKEN_PREFIX": "pacer_"}
+# Throttle counters live in the cache: give every web process the same one in production (CACHE_URL=redis://...).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- Forms ----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -274,10 +328,13 @@ PACER = {
     "MAX_BREAKDOWN_PERIODS": env.int("PACER_MAX_BREAKDOWN_PERIODS", default=130),
 }
 
-# Called by goals/tasks.py after every recompute of changed goals and after closing due goals, with keyword
-# arguments goal_ids=[…] and micro_goal_ids=[…] (dotted paths, imported with import_string). This is how apps
-# above goals react to new figures without goals importing them (rewards grants and flags awards).
-PACER_AFTER_RECOMPUTE = ["rewards.services.awards_grant"]
+# Called by goals/tasks.py after every recompute (changed goals, and the periodic one) and after closing due goals,
+# with keyword arguments goal_ids=[…] and micro_goal_ids=[…] (dotted paths, imported with import_string). This is
+# how apps above goals react to new figures without goals importing them (rewards grants and flags awards;
+# webhooks announce "goal health changed" and "goal closed").
+PACER_AFTER_RECOMPUTE = ["rewards.services.awards_grant", "webhooks.services.goal_events_emit"]
+# Outgoing webhooks: tries per delivery (receivers choose their own replay window; README suggests 5 minutes).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 
 LOGGING = {
     "version": 1,

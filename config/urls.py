@@ -15,6 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", attempts_one_at_a_time(LoginView.as_view()), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", include("config.api_urls")),
+    path("", include("api.urls")),  # API tokens and CSV import/export pages
     path("notifications/", include("notifications.urls")),
     path("rewards/", include("rewards.urls")),
     path("", include("teams.urls")),

@@ -4,7 +4,8 @@ quarter's first day) and the quarter so far. Called by `manage.py seed_demo` aft
 
 Deterministic (every random number comes from a random.Random seeded by the rep and the date) and idempotent:
 KPIs are found by name, goals by KPI, owner and start date (titles carry targets computed from history), micro goals are only generated for a goal without any, and
-entries carry an external id "demo:<rep>:<kpi>:<date>" (source import), so a second run adds nothing.
+entries carry an external id "demo:<rep>:<kpi>:<date>" and are imported through `progress_import` by the admin
+(source import, as a CRM history import would be), so a second run adds nothing.
 """
 
 import datetime
@@ -16,17 +17,19 @@ from django.utils import timezone
 
 from goals.models import Goal, Kpi, ProgressEntry, ProgressEntryRevision
 from goals.services import (
+    ImportRow,
     goal_create,
     goals_close_due,
     kpi_create,
     micro_goals_generate,
+    progress_import,
     progress_recompute,
     progress_record,
     progress_update,
     progress_void,
 )
 from teams.calendar import WorkingCalendar
-from teams.models import Membership
+from teams.models import Membership, User
 from teams.selectors import calendars_for_teams, rep_membership
 
 HISTORY_WORKING_DAYS = 60
@@ -74,7 +77,7 @@ def _seed_history(org, kpis, calendars, *, since, today, progress) -> None:
             "external_id", flat=True
         )
     )
-    entries = []
+    rows = []
     for rep in progress(org.reps, desc="history", leave=False):
         membership = rep_membership(user=rep)
         calendar = calendars.get(membership.team_id, WorkingCalendar()) if membership else WorkingCalendar()
@@ -88,18 +91,18 @@ def _seed_history(org, kpis, calendars, *, since, today, progress) -> None:
             for key, value in _day(random.Random(f"{rep.username}:{day.isoformat()}"), level).items():
                 external_id = f"demo:{rep.username}:{key}:{day.isoformat()}"
                 if value and external_id not in existing:
-                    entries.append(
-                        ProgressEntry(
-                            user=rep,
-                            kpi=kpis[key],
+                    rows.append(
+                        ImportRow(
+                            line=len(rows) + 1,
+                            user=str(rep.id),
+                            kpi=str(kpis[key].id),
                             date=day,
                             value=value,
-                            source=ProgressEntry.Source.IMPORT,
                             external_id=external_id,
-                            created_by=rep,
                         )
                     )
-    ProgressEntry.objects.bulk_create(entries, batch_size=500, ignore_conflicts=True)
+    if rows:  # the CRM history, imported by the admin as a real import would be (same rules, all or nothing)
+        progress_import(rows=rows, imported_by=User.objects.filter(is_staff=True).order_by("id").first())
 
 
 def _seed_corrections(rep, kpis) -> None:

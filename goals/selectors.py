@@ -306,3 +306,22 @@ def dashboard_team_goals(*, team_ids, start: datetime.date, end: datetime.date) 
             current=goal.current_value, baseline=goal.baseline_value, target=goal.target_value
         )
     return goals
+
+
+def calendars_for_goals(*, goals) -> dict[int, WorkingCalendar]:
+    """{goal id: the working calendar its pace counts on} for many goals (the progress engine's rule, as
+    `owner_calendar`): a team goal's team's, a personal goal's owner's current rep team's, else Monday–Friday.
+    Queries: 3 whatever the number of goals (the owners' rep teams, the team tree, holidays), none without goals."""
+    goals = list(goals)
+    if not goals:
+        return {}
+    rep_team = dict(
+        active_memberships()
+        .filter(role=Membership.Role.REP, user_id__in={g.owner_user_id for g in goals if g.owner_user_id})
+        .order_by("active_from")  # should history overlap, the latest membership wins (as the engine)
+        .values_list("user_id", "team_id")
+    )
+    team_of = {g.id: g.owner_team_id or rep_team.get(g.owner_user_id) for g in goals}
+    calendars = calendars_for_teams(team_ids={t for t in team_of.values() if t})
+    default = WorkingCalendar()
+    return {goal_id: calendars.get(team_id, default) for goal_id, team_id in team_of.items()}

@@ -4,11 +4,16 @@ Every task is idempotent (a recompute rebuilds the same numbers from the entries
 reject_on_worker_lost is safe: a task lost with its worker simply runs again.
 """
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 from goals import services
+from goals.models import Goal, MicroGoal
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -22,15 +27,26 @@ def recompute_goals(goal_ids, micro_goal_ids=()) -> dict:
 def after_recompute(*, goal_ids, micro_goal_ids=()) -> None:
     """Hand freshly recomputed (or just closed) goals to the apps above goals: each dotted path in
     settings.PACER_AFTER_RECOMPUTE (e.g. rewards.services.awards_grant) is called with goal_ids= and
-    micro_goal_ids=, after the recompute committed. goals never imports those apps; they register here."""
+    micro_goal_ids=, after the recompute committed. goals never imports those apps; they register here.
+    One failing hook is logged and does not keep the others (webhooks, rewards) from running."""
+    goal_ids, micro_goal_ids = list(goal_ids), list(micro_goal_ids)
     for path in getattr(settings, "PACER_AFTER_RECOMPUTE", ()):
-        import_string(path)(goal_ids=list(goal_ids), micro_goal_ids=list(micro_goal_ids))
+        try:
+            import_string(path)(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)
+        except Exception:
+            logger.exception("The after-recompute hook %s failed for %d goals.", path, len(goal_ids))
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def recompute_all() -> dict:
-    """Periodic safety net: recompute every active goal and micro goal (repairs any lost enqueue)."""
-    return services.progress_recompute()._asdict()
+    """Periodic safety net: recompute every active goal and micro goal (repairs any lost enqueue). Its hooks see
+    every active goal: health also moves with time alone (pace), which only this run notices."""
+    result = services.progress_recompute()._asdict()
+    after_recompute(
+        goal_ids=Goal.objects.filter(status=Goal.Status.ACTIVE).values_list("id", flat=True),
+        micro_goal_ids=MicroGoal.objects.filter(status=MicroGoal.Status.ACTIVE).values_list("id", flat=True),
+    )
+    return result
 
 
 # --- daily closing, reminders and the weekly digest (scheduled by config/schedule.py) -------------------

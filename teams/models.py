@@ -25,7 +25,8 @@ def validate_weekdays(value):
         raise ValidationError("Working weekdays must be distinct digits 1 (Monday) to 7 (Sunday), e.g. 12345.")
 
 
-class User(AbstractUser):
+# api.ApiToken (a knox token model, untyped) adds the reverse manager auth_token_set.
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     # Local hour at which a rep with no entry today gets a check-in reminder.
     reminder_hour = models.PositiveSmallIntegerField(

@@ -4,6 +4,7 @@ Split by subject so each file stays small:
 - goals.py      KPIs and hard goals: create, update (with revisions), cancel, achievability
 - breakdown.py  micro goals: generate (with preview), re-plan
 - progress.py   the ledger and the engine: record, update, void, recompute, close due goals
+- progress_import.py  many entries at once (CRM bulk sync, CSV): validate every row set-based, then bulk insert
 - reminders.py  deadline and check-in reminders, the weekly manager digest: who is due, one notify() each
 """
 
@@ -17,11 +18,16 @@ from .progress import (
     progress_update,
     progress_void,
 )
+from .progress_import import ImportRejected, ImportResult, ImportRow, RowError, progress_import, progress_import_check
 from .reminders import checkin_reminders_send, deadline_reminders_send, manager_digests_send, org_today
 
 __all__ = [
     "Achievability",
+    "ImportRejected",
+    "ImportResult",
+    "ImportRow",
     "PlanRow",
+    "RowError",
     "achievability_assess",
     "checkin_reminders_send",
     "deadline_reminders_send",
@@ -36,6 +42,8 @@ __all__ = [
     "manager_digests_send",
     "micro_goals_generate",
     "org_today",
+    "progress_import",
+    "progress_import_check",
     "progress_recompute",
     "progress_record",
     "progress_update",

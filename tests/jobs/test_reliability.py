@@ -33,6 +33,7 @@ from notifications.models import Notification
 from teams.models import Holiday
 from tests.concurrency import run_in_threads
 from tests.factories import make_entry, make_goal, make_kpi, make_manager, make_micro_goal, make_rep
+from webhooks import tasks as webhook_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 UTC = datetime.UTC
@@ -371,6 +372,7 @@ def _delay_keywords_in_project():
 # Non-literal delays, each bounded by a check in the test below.
 CHECKED_DELAYS = {
     ("notifications/tasks.py", "countdown", "email_retry_countdown(self.request.retries)"),
+    ("webhooks/tasks.py", "countdown", "retry_countdown(self.request.retries)"),
 }
 
 
@@ -393,6 +395,11 @@ def test_no_countdown_or_eta_outlives_the_redis_visibility_timeout():
     with mock.patch("random.uniform", lambda low, high: high):
         delays = [notification_tasks.email_retry_countdown(n) for n in range(notification_tasks.MAX_EMAIL_RETRIES + 1)]
     assert max(delays) <= visibility_timeout
+    with mock.patch("random.uniform", lambda low, high: high):
+        webhook_delays = [
+            webhook_tasks.retry_countdown(n) for n in range(webhook_tasks.deliver_webhook.max_retries + 1)
+        ]
+    assert max(webhook_delays) <= visibility_timeout
 
     # 3. Every registered task's own retry settings.
     app.loader.import_default_modules()

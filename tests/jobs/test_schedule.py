@@ -60,6 +60,7 @@ def test_setup_schedule_installs_every_default_task(settings):
         "feedback.tasks.send_weekly_checkin_reminders",
         "feedback.tasks.send_feedback_digests",
         "rewards.tasks.grant_all_awards",  # issue 12: the rewards safety net
+        "api.tasks.purge_exchange_records",
     }
     assert all(t.enabled for t in tasks.values())
 
@@ -132,7 +133,7 @@ def test_installing_reuses_existing_schedules():
     IntervalSchedule.objects.create(every=15, period=IntervalSchedule.MINUTES)  # an admin's duplicate
     setup_schedule()
     assert IntervalSchedule.objects.count() == 3  # the two 15-minute rows and a 5-minute one
-    assert CrontabSchedule.objects.count() == 4
+    assert CrontabSchedule.objects.count() == 5  # 00:30, :05, */15, :00, and 00:50 (the API's purge)
 
 
 def test_installing_tells_beat_to_reload():

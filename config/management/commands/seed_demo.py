@@ -8,9 +8,11 @@ from feedback.demo import seed_feedback
 from goals.demo import seed_goals
 from rewards.demo import seed_rewards
 from teams.demo import DEMO_PASSWORD, seed_org
+from webhooks.demo import seed_webhooks
 
 # Each app builds its own demo data (<app>/demo.py); the apps above teams run after the org exists, in this order.
-LATER_STEPS = [seed_goals, seed_rewards, seed_feedback]  # feedback: check-ins, coaching, praise, action items, requests
+# feedback: check-ins, coaching, praise, action items, requests; webhooks: a disabled demo endpoint.
+LATER_STEPS = [seed_goals, seed_rewards, seed_feedback, seed_webhooks]
 
 
 class Command(BaseCommand):

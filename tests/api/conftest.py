@@ -1,0 +1,70 @@
+"""API fixtures: a client per persona (session or token), and a small world with one of everything per team."""
+
+import datetime
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from rest_framework.test import APIClient
+
+from api.services import api_token_create
+from tests.factories import (
+    GoalFactory,
+    KpiFactory,
+    MicroGoalFactory,
+    NotificationFactory,
+    ProgressEntryFactory,
+)
+
+ROLES = ["anonymous", "rep_a", "rep_b", "manager_a", "manager_b", "admin"]
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(personas):
+    """client_for("manager_a") → an APIClient authenticated with that persona's personal token."""
+
+    def make(role: str) -> APIClient:
+        client = APIClient()
+        if role != "anonymous":
+            _, token = api_token_create(user=getattr(personas, role), name=f"{role} tests")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def world(personas):
+    """Per team: a team goal, a personal goal of the rep with a micro goal, two entries, a notification each."""
+    kpi = KpiFactory(name="Deals won")
+    today = datetime.date.today()
+    start, due = today - datetime.timedelta(days=10), today + datetime.timedelta(days=40)
+    made = {}
+    for side in ("a", "b"):
+        team, rep, manager = (
+            getattr(personas, f"{n}_{side}") if n != "team" else getattr(personas, f"team_{side}")
+            for n in ("team", "rep", "manager")
+        )
+        team_goal = GoalFactory(kpi=kpi, owner_team=team, start_date=start, due_date=due, created_by=manager)
+        rep_goal = GoalFactory(
+            kpi=kpi, owner_user=rep, start_date=start, due_date=due, created_by=manager, target_value=Decimal("50")
+        )
+        micro = MicroGoalFactory(goal=rep_goal, assignee=rep, start_date=start, due_date=due)
+        entries = [ProgressEntryFactory(user=rep, kpi=kpi, date=today - datetime.timedelta(days=d)) for d in (1, 2)]
+        notification = NotificationFactory(user=rep)
+        made[side] = SimpleNamespace(
+            team=team,
+            rep=rep,
+            manager=manager,
+            team_goal=team_goal,
+            rep_goal=rep_goal,
+            micro=micro,
+            entry=entries[0],
+            notification=notification,
+        )
+    return SimpleNamespace(kpi=kpi, today=today, a=made["a"], b=made["b"], **vars(personas))

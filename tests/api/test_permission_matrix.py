@@ -1,0 +1,154 @@
+"""The API's permission matrix: every endpoint × role × action, as ONE table.
+
+Each row: an action on an object of team A (or the collection), and the status each role gets. Roles: anonymous,
+rep A, rep B, manager A, manager B, admin. Another team's object is a 404 (never a 403 that would confirm it
+exists); a write the role may not make on an object it sees is a 403; input naming what the role cannot see is a
+400 (an unknown id). Every cell runs on a fresh database, so a write in one cell never changes another.
+"""
+
+import pytest
+
+from tests.api.conftest import ROLES
+
+pytestmark = pytest.mark.django_db
+
+#            anonymous, rep_a, rep_b, manager_a, manager_b, admin
+EVERYONE = (401, 200, 200, 200, 200, 200)
+TEAM_A = (401, 200, 404, 200, 404, 200)  # readable by team A and admins; another team's object is a 404
+MANAGERS_A = (401, 403, 404, 200, 404, 200)  # manager actions on a team A object
+ADMIN_WRITE = (401, 403, 403, 403, 403, 201)
+ADMIN_EDIT = (401, 403, 403, 403, 403, 200)
+OWN_ONLY = (401, 200, 404, 404, 404, 404)  # rep A's notification: nobody else's, admins included
+LOG_FOR_REP_A = (401, 201, 400, 201, 400, 201)  # rep A themself, their manager, admin; others: unknown person
+
+
+def _entry(w, **extra):
+    return {"user": w.a.rep.id, "kpi": w.kpi.id, "date": str(w.today), "value": "2", **extra}
+
+
+MATRIX = [
+    # name, method, path, body, statuses by role
+    ("me", "get", lambda w: "/api/v1/me/", None, EVERYONE),
+    ("team list", "get", lambda w: "/api/v1/teams/", None, EVERYONE),
+    ("team detail", "get", lambda w: f"/api/v1/teams/{w.team_a.id}/", None, TEAM_A),
+    ("team members", "get", lambda w: f"/api/v1/teams/{w.team_a.id}/members/", None, TEAM_A),
+    ("team create", "post", lambda w: "/api/v1/teams/", lambda w: {"name": "Team C"}, ADMIN_WRITE),
+    ("team update", "put", lambda w: f"/api/v1/teams/{w.team_a.id}/", lambda w: {"name": "A2"}, ADMIN_EDIT),
+    ("kpi list", "get", lambda w: "/api/v1/kpis/", None, EVERYONE),
+    ("kpi detail", "get", lambda w: f"/api/v1/kpis/{w.kpi.id}/", None, EVERYONE),
+    ("kpi create", "post", lambda w: "/api/v1/kpis/", lambda w: {"name": "Calls"}, ADMIN_WRITE),
+    ("kpi update", "patch", lambda w: f"/api/v1/kpis/{w.kpi.id}/", lambda w: {"description": "x"}, ADMIN_EDIT),
+    ("goal list", "get", lambda w: "/api/v1/goals/", None, EVERYONE),
+    ("team goal detail", "get", lambda w: f"/api/v1/goals/{w.a.team_goal.id}/", None, TEAM_A),
+    ("rep goal detail", "get", lambda w: f"/api/v1/goals/{w.a.rep_goal.id}/", None, TEAM_A),
+    (
+        "goal create",
+        "post",
+        lambda w: "/api/v1/goals/",
+        lambda w: {
+            "title": "More",
+            "kpi": w.kpi.id,
+            "target_value": "30",
+            "start_date": str(w.today),
+            "due_date": str(w.a.team_goal.due_date),
+            "owner_team": w.team_a.id,
+        },
+        (401, 403, 400, 201, 400, 201),  # reps may not set goals; team A is unknown to team B
+    ),
+    ("goal update", "patch", lambda w: f"/api/v1/goals/{w.a.team_goal.id}/", lambda w: {"title": "T"}, MANAGERS_A),
+    (
+        "goal activate (not a draft)",
+        "post",
+        lambda w: f"/api/v1/goals/{w.a.team_goal.id}/activate/",
+        None,
+        (401, 403, 404, 400, 404, 400),
+    ),
+    (
+        "goal cancel",
+        "post",
+        lambda w: f"/api/v1/goals/{w.a.team_goal.id}/cancel/",
+        lambda w: {"reason": "r"},
+        MANAGERS_A,
+    ),
+    ("goal revisions", "get", lambda w: f"/api/v1/goals/{w.a.team_goal.id}/revisions/", None, TEAM_A),
+    ("goal micro goals", "get", lambda w: f"/api/v1/goals/{w.a.rep_goal.id}/micro-goals/", None, TEAM_A),
+    (
+        "micro goals generate (preview)",
+        "post",
+        lambda w: f"/api/v1/goals/{w.a.team_goal.id}/micro-goals/",
+        lambda w: {"cadence": "weekly", "preview": True},
+        MANAGERS_A,
+    ),
+    (
+        "goal replan",
+        "post",
+        lambda w: f"/api/v1/goals/{w.a.rep_goal.id}/replan/",
+        lambda w: {"reason": "r"},
+        MANAGERS_A,
+    ),
+    ("goal export", "get", lambda w: "/api/v1/goals/export/", None, EVERYONE),
+    ("micro goal list", "get", lambda w: "/api/v1/micro-goals/", None, EVERYONE),
+    ("micro goal detail", "get", lambda w: f"/api/v1/micro-goals/{w.a.micro.id}/", None, TEAM_A),
+    ("entry list", "get", lambda w: "/api/v1/progress-entries/", None, EVERYONE),
+    ("entry detail", "get", lambda w: f"/api/v1/progress-entries/{w.a.entry.id}/", None, TEAM_A),
+    ("entry create", "post", lambda w: "/api/v1/progress-entries/", _entry, LOG_FOR_REP_A),
+    ("entry update", "patch", lambda w: f"/api/v1/progress-entries/{w.a.entry.id}/", lambda w: {"value": "4"}, TEAM_A),
+    (
+        "entry void",
+        "post",
+        lambda w: f"/api/v1/progress-entries/{w.a.entry.id}/void/",
+        lambda w: {"reason": "dup"},
+        TEAM_A,
+    ),
+    (
+        "entry bulk",
+        "post",
+        lambda w: "/api/v1/progress-entries/bulk/",
+        lambda w: {"entries": [{**_entry(w), "user": w.a.rep.username, "kpi": w.kpi.name}]},
+        LOG_FOR_REP_A,
+    ),
+    ("entry export", "get", lambda w: "/api/v1/progress-entries/export/", None, EVERYONE),
+    ("notification list", "get", lambda w: "/api/v1/notifications/", None, EVERYONE),
+    ("notification detail", "get", lambda w: f"/api/v1/notifications/{w.a.notification.id}/", None, OWN_ONLY),
+    ("notification read", "post", lambda w: f"/api/v1/notifications/{w.a.notification.id}/read/", None, OWN_ONLY),
+    ("notifications read all", "post", lambda w: "/api/v1/notifications/read-all/", None, EVERYONE),
+]
+READS = [row for row in MATRIX if row[1] == "get"]
+WRITES = [(row, role, row[4][i]) for row in MATRIX if row[1] != "get" for i, role in enumerate(ROLES)]
+
+
+def _request(world, client, row):
+    _, method, path, body, _ = row
+    kwargs = {"format": "json"} if body is None else {"data": body(world), "format": "json"}
+    return getattr(client, method)(path(world), **kwargs)
+
+
+@pytest.mark.parametrize("row", READS, ids=[r[0] for r in READS])
+def test_permission_matrix_reads(row, world, client_for):
+    """Reads change nothing: one world serves the six roles of a row."""
+    got = tuple(_request(world, client_for(role), row).status_code for role in ROLES)
+    assert dict(zip(ROLES, got, strict=True)) == dict(zip(ROLES, row[4], strict=True))
+
+
+@pytest.mark.parametrize(("row", "role", "expected"), WRITES, ids=[f"{r[0]}-{role}" for r, role, _ in WRITES])
+def test_permission_matrix_writes(row, role, expected, world, client_for):
+    """Each write cell on a fresh database, so one role's successful write never changes another's answer."""
+    response = _request(world, client_for(role), row)
+    assert response.status_code == expected, getattr(response, "content", b"<streamed>")[:500]
+
+
+def test_matrix_covers_every_operation_in_the_schema(client):
+    """A new endpoint must get a row here: every (path, method) of the schema appears in the matrix."""
+    schema = client.get("/api/schema/?format=json").json()
+    operations = {(p, m) for p, ops in schema["paths"].items() for m in ops if m in {"get", "post", "put", "patch"}}
+    covered = {(_template(row[2]), row[1]) for row in MATRIX}
+    assert operations - covered == set()
+
+
+def _template(path) -> str:
+    """The schema path a row's URL builder stands for ({id} in place of the object id)."""
+    from types import SimpleNamespace
+
+    obj = SimpleNamespace(id="{id}", team_goal=None, rep_goal=None)
+    side = SimpleNamespace(team_goal=obj, rep_goal=obj, micro=obj, entry=obj, notification=obj, rep=obj)
+    return path(SimpleNamespace(a=side, team_a=obj, kpi=obj, today=None))
