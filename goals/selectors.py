@@ -187,25 +187,58 @@ def kpi_get(*, id: int) -> Kpi:
 # `team_ids` are those the viewer manages (teams.selectors.managed_team_ids, possibly narrowed to one team's tree).
 
 
+@dataclass(frozen=True)
+class RepGoal:
+    """One of a rep's hard goals on the dashboard row: enough to list and link it."""
+
+    id: int
+    title: str
+    status: str
+    health: str
+    attainment: Decimal
+
+
 @dataclass
 class RepRow:
+    """A rep's row. Its figures are named aggregates of the rep's own hard goals in the period (micro goals are
+    plans inside those goals, never counted as goals):
+    - attainment = the plain average of those goals' attainment % (each goal weighs the same);
+    - health = the worst health among those still active (among all of them once none is active)."""
+
     membership: Membership
-    attainment: Decimal | None = None
-    health: str = ""
-    goals: int = 0
+    goals: list[RepGoal] = field(default_factory=list)
     last_entry: datetime.date | None = None
     entries_this_week: int = 0
-    _attainments: list = field(default_factory=list)
-    _healths: list = field(default_factory=list)
 
     @property
     def user(self):
         return self.membership.user
 
+    @property
+    def attainment(self) -> Decimal | None:
+        if not self.goals:
+            return None
+        return sum((g.attainment for g in self.goals), Decimal(0)) / len(self.goals)
+
+    @property
+    def health(self) -> str:
+        live = [g.health for g in self.goals if g.status == Goal.Status.ACTIVE and g.health]
+        live = live or [g.health for g in self.goals if g.health]
+        return min(live, key=HEALTH_ORDER.get, default="")
+
+    @property
+    def health_counts(self) -> list[tuple[str, int]]:
+        """[(health, how many goals)] worst first, for "1 off track, 2 on track"."""
+        counts: dict[str, int] = {}
+        for goal in self.goals:
+            if goal.health:
+                counts[goal.health] = counts.get(goal.health, 0) + 1
+        return sorted(counts.items(), key=lambda item: HEALTH_ORDER[item[0]])
+
 
 def dashboard_rep_rows(*, team_ids, start: datetime.date, end: datetime.date, today: datetime.date) -> list[RepRow]:
-    """One row per current rep of the teams, worst health first. Queries: 4, whatever the number of reps —
-    rep memberships, their own goals in the period, their micro goals in the period, one aggregate of entries."""
+    """One row per current rep of the teams, worst health first. Queries: 3, whatever the number of reps —
+    rep memberships, their own hard goals in the period, one aggregate of entries."""
     rows = {
         m.user_id: RepRow(m)
         for m in active_memberships(today)
@@ -217,22 +250,15 @@ def dashboard_rep_rows(*, team_ids, start: datetime.date, end: datetime.date, to
     overlap = Q(start_date__lte=min(end, today), due_date__gte=start)  # in the period and started by today
     goals = (
         Goal.objects.filter(overlap, owner_user_id__in=list(rows))
-        .exclude(status=Goal.Status.CANCELLED)
-        .values_list("owner_user_id", "status", "current_value", "baseline_value", "target_value", "health")
+        .exclude(status__in=[Goal.Status.CANCELLED, Goal.Status.DRAFT])
+        .order_by("due_date", "title", "id")
+        .values_list(
+            "owner_user_id", "id", "title", "status", "health", "current_value", "baseline_value", "target_value"
+        )
     )
-    micro_goals = (
-        MicroGoal.objects.filter(overlap, assignee_id__in=list(rows))
-        .exclude(status=MicroGoal.Status.CANCELLED)
-        .values_list("assignee_id", "status", "current_value", "target_value", "health")
-    )
-    items = [(u, s, c, b, t, h) for u, s, c, b, t, h in goals]
-    items += [(u, s, c, Decimal(0), t, h) for u, s, c, t, h in micro_goals]
-    for user_id, status, current, baseline, target, health in items:
-        row = rows[user_id]
-        row.goals += 1
-        row._attainments.append(pace.attainment_percent(current=current, baseline=baseline, target=target))
-        if health:
-            row._healths.append((status == Goal.Status.ACTIVE, health))
+    for user_id, goal_id, title, status, health, current, baseline, target in goals:
+        attainment = pace.attainment_percent(current=current, baseline=baseline, target=target)
+        rows[user_id].goals.append(RepGoal(goal_id, title, status, health, attainment))
     week_start = today - datetime.timedelta(days=today.weekday())
     for user_id, last, week in (
         ProgressEntry.objects.filter(user_id__in=list(rows), voided_at__isnull=True, date__lte=today)
@@ -242,11 +268,6 @@ def dashboard_rep_rows(*, team_ids, start: datetime.date, end: datetime.date, to
         .values_list("user_id", "last", "week")
     ):
         rows[user_id].last_entry, rows[user_id].entries_this_week = last, week
-    for row in rows.values():
-        if row._attainments:
-            row.attainment = sum(row._attainments) / len(row._attainments)
-        live = [h for active, h in row._healths if active] or [h for _, h in row._healths]
-        row.health = min(live, key=HEALTH_ORDER.get, default="")
     return sorted(
         rows.values(),
         key=lambda r: (

@@ -51,3 +51,14 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 left -= 1
         return day
+
+
+def org_today(now: datetime.datetime | None = None) -> datetime.date:
+    """The organisation's local date (settings.TIME_ZONE), whatever timezone is active: daily jobs run on it,
+    and every goal's figures (pace, working days left) are counted on it."""
+    import zoneinfo
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE)).date()

@@ -8,7 +8,6 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,12 +16,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from goals import charts, pace, services
+from goals.figures import figures_for
 from goals.forms import GoalEditForm, ReasonForm
 from goals.models import Goal, GoalRevision, MicroGoal
 from goals.selectors import goal_get_for_user, goal_manageable_by, micro_goal_list_for_goal, revision_list_for_goal
 from goals.services.goals import LIVE
 from goals.templatetags.pacer import kpi_value
-from goals.views.manager import format_rate, verdict_display
+from goals.views.manager import verdict_display
+from teams.calendar import org_today
 from teams.forms import add_service_errors
 
 FIELD_LABELS = {
@@ -55,34 +56,13 @@ class PeriodSummary:
     is_current: bool
 
 
-def _figures(goal: Goal, *, calendar, today) -> dict:
-    window = pace.window(
-        calendar,
-        start=goal.start_date,
-        due=goal.due_date,
-        today=today,
-        run_rate_days=settings.PACER["RUN_RATE_WORKING_DAYS"],
+def _verdict(goal: Goal):
+    return verdict_display(
+        verdict=goal.achievability,
+        required=goal.required_daily_rate,
+        historical=goal.historical_daily_rate,
+        kpi=goal.kpi,
     )
-    still_needed = None
-    if goal.status == Goal.Status.ACTIVE and window.left > 0:
-        remaining = goal.target_value - goal.current_value
-        if goal.kpi.higher_is_better:
-            remaining = max(remaining, Decimal(0))
-        still_needed = remaining / window.left
-    return {
-        "window": window,
-        "attainment": pace.attainment_percent(
-            current=goal.current_value, baseline=goal.baseline_value, target=goal.target_value
-        ),
-        "still_needed": still_needed,
-        "still_needed_display": format_rate(still_needed, goal.kpi),
-        "verdict": verdict_display(
-            verdict=goal.achievability,
-            required=goal.required_daily_rate,
-            historical=goal.historical_daily_rate,
-            kpi=goal.kpi,
-        ),
-    }
 
 
 def _micro_goal_views(goal: Goal, today) -> tuple[list[PeriodSummary], list[MicroGoal]]:
@@ -101,7 +81,7 @@ def _micro_goal_views(goal: Goal, today) -> tuple[list[PeriodSummary], list[Micr
         summary.count += 1
         micro.attainment = pace.attainment_percent(
             current=micro.current_value, baseline=Decimal(0), target=micro.target_value
-        )
+        )  # the table shows attainment only; a micro goal's full figures are on Today
     ordered = sorted(periods.values(), key=lambda p: p.start)
     focus = next((p for p in ordered if p.is_current), None) or next((p for p in ordered if p.start > today), None)
     focus_rows = [m for m in micro_goals if focus and (m.start_date, m.due_date) == (focus.start, focus.end)]
@@ -142,7 +122,7 @@ def _show(name: str, value, goal: Goal, names: dict) -> str:
 
 
 def render_goal_page(request, goal: Goal, *, replan_form=None, cancel_form=None, status=200):
-    today = timezone.localdate()
+    today = org_today()
     calendar = charts.goal_calendar(goal, today=today)
     burnup = charts.goal_burnup(goal, today=today, calendar=calendar)
     periods, focus_rows = _micro_goal_views(goal, today)
@@ -150,7 +130,8 @@ def render_goal_page(request, goal: Goal, *, replan_form=None, cancel_form=None,
     context = {
         "goal": goal,
         "today": today,
-        **_figures(goal, calendar=calendar, today=today),
+        "figures": figures_for(goal, calendar=calendar, today=today),
+        "verdict": _verdict(goal),
         "burnup": burnup,
         "chart_data": burnup.chart_data() if burnup.days else None,
         "periods": periods,

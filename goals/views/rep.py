@@ -13,7 +13,7 @@ JavaScript the same URLs work as plain pages (post, redirect, get).
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import ROUND_UP, Decimal
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,15 +23,15 @@ from django.db.models import Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from goals import pace, selectors, services
+from goals.figures import figures_for
 from goals.forms import EntryEditForm, EntryVoidForm, ProgressLogForm
 from goals.models import Goal, Kpi, MicroGoal, ProgressEntry
-from goals.templatetags.pacer import kpi_value
+from goals.templatetags.pacer import day, kpi_value
 from teams import selectors as team_selectors
-from teams.calendar import WorkingCalendar
+from teams.calendar import WorkingCalendar, org_today
 from teams.forms import add_service_errors
 from teams.models import User
 
@@ -58,59 +58,22 @@ def _rep_query(viewer: User, subject: User) -> str:
     return "" if subject.pk == viewer.pk else f"?rep={subject.pk}"
 
 
-@dataclass(frozen=True)
-class Pacing:
-    """What a progress bar and its "left per day" line show for one goal or micro goal."""
-
-    percent: Decimal  # attainment: 0 at the baseline, 100 at the target (more when over-achieved)
-    pace_percent: Decimal  # where the pace marker sits on the same scale
-    remaining: Decimal | None  # still to do in the KPI's good direction; None for a budget (lower-is-better sum)
-    days_left: int  # working days left in the window, today included
-    per_day: Decimal | None  # remaining ÷ days_left, rounded up to the KPI's step (flows only, not levels)
-    state: str  # upcoming | open | done | over
-    left_today: Decimal | None = None  # today's share of what is left, minus what was logged today (Today only)
-
-
-def _pacing(
-    item: Goal | MicroGoal,
-    *,
-    baseline: Decimal,
-    calendar: WorkingCalendar,
-    today: datetime.date,
-    logged_today: Decimal | None = None,
-) -> Pacing:
-    """The figures of one bar. `logged_today` (what was logged today on the item's KPI) adds `left_today`:
-    today's even share of the rest of the window, less what today already brought."""
-    kpi = item.kpi
-    target, current = item.target_value, item.current_value
-    days_left = calendar.count(max(today, item.start_date), item.due_date)
-    flow = kpi.aggregation == Kpi.Aggregation.SUM
-    budget = flow and not kpi.higher_is_better
-    remaining = None if budget else max(Decimal(0), target - current if kpi.higher_is_better else current - target)
-    per_day = left_today = None
-    if flow and remaining and days_left:
-        per_day = (remaining / days_left).quantize(kpi.quantum, rounding=ROUND_UP)
+def _with_figures(
+    item: Goal | MicroGoal, *, calendar: WorkingCalendar, today: datetime.date, logged_today: Decimal | None = None
+) -> None:
+    """Attach `item.figures` (goals.figures: the same figures every page shows, counted on the organisation's
+    date) and, given what was logged today on the item's KPI, `item.left_today` (Today's card only): today's
+    even share of what was left this morning, less what today already brought."""
+    figures = figures_for(item, calendar=calendar, today=org_today())
+    item.figures, item.left_today = figures, None
     works_today = item.start_date <= today <= item.due_date and calendar.is_working_day(today)
-    if flow and remaining is not None and logged_today is not None and works_today:
-        share = ((remaining + logged_today) / days_left).quantize(kpi.quantum, rounding=ROUND_UP)
-        left_today = max(Decimal(0), share - logged_today)
-    if remaining == 0:
-        state = "done"
-    elif today < item.start_date:
-        state = "upcoming"
-    elif today > item.due_date:
-        state = "over"
-    else:
-        state = "open"
-    return Pacing(
-        percent=pace.attainment_percent(current=current, baseline=baseline, target=target),
-        pace_percent=pace.attainment_percent(current=item.expected_value, baseline=baseline, target=target),
-        remaining=remaining,
-        days_left=days_left,
-        per_day=per_day,
-        state=state,
-        left_today=left_today,
-    )
+    if logged_today is not None and works_today and not (figures.is_level or figures.is_budget):
+        item.left_today = pace.left_today(
+            remaining=figures.remaining,
+            logged_today=logged_today,
+            days_left=figures.days_left,
+            quantum=item.kpi.quantum,
+        )
 
 
 def _calendar_and_teams(subject: User, today: datetime.date) -> tuple[WorkingCalendar, set[int]]:
@@ -178,16 +141,12 @@ def _today_data(*, viewer: User, subject: User) -> TodayData:
     )
     cards: dict[int, Card] = {}
     for micro_goal in micro_goals:
-        micro_goal.pacing = _pacing(
-            micro_goal,
-            baseline=Decimal(0),
-            calendar=calendar,
-            today=today,
-            logged_today=logged_today.get(micro_goal.kpi_id, Decimal(0)),
+        _with_figures(
+            micro_goal, calendar=calendar, today=today, logged_today=logged_today.get(micro_goal.kpi_id, Decimal(0))
         )
         cards.setdefault(micro_goal.kpi_id, Card(kpi=micro_goal.kpi)).micro_goals.append(micro_goal)
     for goal in goals:
-        goal.pacing = _pacing(goal, baseline=goal.baseline_value, calendar=calendar, today=today)
+        _with_figures(goal, calendar=calendar, today=today)
         cards.setdefault(goal.kpi_id, Card(kpi=goal.kpi)).goals.append(goal)
     sorted_cards = sorted(cards.values(), key=lambda c: c.kpi.name.casefold())
     start_of_day = datetime.datetime.combine(today, datetime.time.min, tzinfo=subject.zone)
@@ -287,7 +246,7 @@ def today_log(request):
             add_service_errors(form, error)
         else:
             _recompute_shown(data, kpi.pk)
-            when = "today" if entry.date == data.today else date_format(entry.date, "D j M")
+            when = "today" if entry.date == data.today else day(entry.date, "weekday")
             flash = f"Logged {kpi_value(entry.value, kpi)} {kpi.name} for {when}."
             if not request.htmx:
                 messages.success(request, flash)
@@ -400,7 +359,7 @@ def my_goals(request):
     own_calendar = calendars[membership.team_id] if membership else WorkingCalendar()
     for goal in goals:
         calendar = calendars[goal.owner_team_id] if goal.owner_team_id else own_calendar
-        goal.pacing = _pacing(goal, baseline=goal.baseline_value, calendar=calendar, today=today)
+        _with_figures(goal, calendar=calendar, today=today)
     active = sorted((g for g in goals if g.status == Goal.Status.ACTIVE), key=_by_due_date)
     closed = sorted((g for g in goals if g.status != Goal.Status.ACTIVE), key=_by_due_date)
     context = {

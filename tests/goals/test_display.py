@@ -17,7 +17,7 @@ RATE = Kpi(name="Win rate", unit=Kpi.Unit.PERCENT, decimal_places=1)
         (Decimal("1234567"), CALLS, "1,234,567"),
         (Decimal("2.5"), CALLS, "3"),
         (Decimal("0"), CALLS, "0"),
-        (Decimal("33.333"), RATE, "33.3 %"),
+        (Decimal("33.333"), RATE, "33.3%"),
         (None, CALLS, "—"),
     ],
 )
@@ -36,4 +36,4 @@ def test_percent_and_bar_width():
     rendered = Template("{% load pacer %}{{ a|percent }} {{ a|bar_width }} {{ b|bar_width }}").render(
         Context({"a": Decimal("137.6"), "b": Decimal("-5")})
     )
-    assert rendered == "138 % 100 0"
+    assert rendered == "138% 100 0"

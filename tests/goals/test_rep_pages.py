@@ -265,14 +265,13 @@ def test_my_goals_lists_own_and_team_goals_active_first_with_their_figures(clien
     assert "Not mine" not in page and "Draft idea" not in page
     assert page.index("March demos") < page.index("Team revenue") < page.index("February demos")
     assert f'href="{reverse("goal_detail", args=[plan.goal_id])}"' in page
-    assert "€50,000.00" in page and "20 / 100" in page
+    assert "€50,000.00" in page and 'data-figure="current">20<' in page and 'data-figure="target">100<' in page
     # 20 of 100 on Wednesday of week 2 (8 of 20 working days elapsed): 20 %, pace 40; 80 still to do over the
     # 13 working days left (today included) = 7 a day, rounded up.
-    assert '<dd class="col-6 num mb-1 fw-semibold">20 %</dd>' in page
-    assert '<dd class="col-6 num mb-1">40</dd>' in page and "Off track" in page
+    assert 'data-figure="attainment">20%</dd>' in page
+    assert 'data-figure="expected">40<' in page and "Off track" in page
     assert "Needed per day" in page and "13 working days left" in page
-    needed = page[page.index("Needed per day") :]
-    assert needed.split("<dd", 1)[1].split(">", 1)[1].split()[0] == "7"
+    assert '<span data-figure="per_day">7</span>' in page
 
 
 # --- a goal's log history ---------------------------------------------------------------------------------------
