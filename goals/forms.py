@@ -7,6 +7,7 @@ from django import forms
 from goals.models import Goal, Kpi
 from goals.selectors import goal_list_for_user, kpi_list
 from goals.services.goals import LIVE
+from goals.services.kpis import currency_code_error
 from teams.forms import DateInput
 from teams.models import Membership, Team
 from teams.selectors import active_memberships, managed_team_ids, teams_managed_by
@@ -16,10 +17,10 @@ class KpiForm(forms.Form):
     name = forms.CharField(max_length=80)
     unit = forms.ChoiceField(choices=Kpi.Unit.choices, initial=Kpi.Unit.COUNT)
     currency_code = forms.CharField(
-        max_length=3,
+        max_length=40,  # not 3: the browser would cut "dollars" to "dol" instead of showing an error
         required=False,
         label="Currency code",
-        help_text="Three letters when the unit is currency, e.g. EUR.",
+        help_text="The ISO 4217 code when the unit is currency, e.g. USD or EUR.",
     )
     decimal_places = forms.IntegerField(
         min_value=0, max_value=4, initial=0, label="Decimal places", help_text="0 for counts, 2 for money."
@@ -43,7 +44,16 @@ class KpiForm(forms.Form):
             del self.fields["is_active"]  # a new KPI starts active
 
     def clean_currency_code(self):
-        return self.cleaned_data["currency_code"].strip().upper()
+        code = self.cleaned_data["currency_code"].strip().upper()
+        if code and (error := currency_code_error(code)):
+            raise forms.ValidationError(error)
+        return code
+
+    def clean(self):
+        data = super().clean()
+        if data.get("unit") == Kpi.Unit.CURRENCY and "currency_code" in data and not data["currency_code"]:
+            self.add_error("currency_code", "A currency KPI needs its ISO 4217 currency code, e.g. USD.")
+        return data
 
 
 # --- Rep pages: log progress, correct or void an entry (goals/views/rep.py) -------------------------------------

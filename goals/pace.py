@@ -240,7 +240,14 @@ def per_working_day(*, amount: Decimal, days_left: int, quantum: Decimal, is_bud
     budget still allows (never overstate it). None when no working day is left."""
     if days_left <= 0:
         return None
-    return (amount / days_left).quantize(quantum, rounding=ROUND_DOWN if is_budget else ROUND_UP)
+    if is_budget:
+        return (amount / days_left).quantize(quantum, rounding=ROUND_DOWN)
+    return needed_per_day(amount / days_left, quantum)
+
+
+def needed_per_day(rate: Decimal, quantum: Decimal) -> Decimal:
+    """A daily rate that is needed, as shown: rounded UP to the KPI's step (never understate what is needed)."""
+    return rate.quantize(quantum, rounding=ROUND_UP)
 
 
 def pace_gap(*, current: Decimal, expected: Decimal, higher_is_better: bool) -> Decimal:

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from goals import charts, selectors, services
+from goals import charts, pace, selectors, services
 from goals.forms import ACHIEVABILITY_FIELDS, CADENCE_CHOICES, BulkTargetsForm, DashboardFilterForm, GoalCreateForm
 from goals.models import Goal, Health, Kpi
 from goals.templatetags.pacer import kpi_value
@@ -53,14 +53,15 @@ class Verdict:
     label: str
     css: str
     note: str
-    required: str  # per working day, formatted
+    required: str  # still needed per working day, formatted by the one rule (rounded up to the KPI's step)
     historical: str | None
     working_days: int | None = None
     history_days: int | None = None
 
 
 def format_rate(value, kpi) -> str:
-    """A daily rate with the KPI's unit and at least two decimals ("2.35 per day" must not read as "2")."""
+    """A past daily rate (the owner's recent pace) with the KPI's unit and at least two decimals ("2.35 per day"
+    must not read as "2"). What is still *needed* per day follows pace.needed_per_day instead."""
     if value is None:
         return "—"
     return kpi_value(
@@ -76,7 +77,7 @@ def verdict_display(*, verdict, required, historical, kpi, working_days=None, hi
         label=Goal.Achievability(verdict).label,
         css=css,
         note=note,
-        required=format_rate(required, kpi),
+        required=kpi_value(pace.needed_per_day(required, kpi.quantum), kpi),
         historical=None if historical is None else format_rate(historical, kpi),
         working_days=working_days,
         history_days=history_days,

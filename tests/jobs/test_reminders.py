@@ -314,7 +314,8 @@ def test_due_in_n_days_is_counted_in_the_org_timezone(rep_a, settings):
 
 
 def test_choosing_deadline_recipients_costs_the_same_queries_for_5_or_50_goals(team_a, manager_a):
-    # Expected: the due goals; the owners' memberships; the team tree; the managers; the keys already sent.
+    # Expected: the due goals; the owners' memberships; the team tree; the managers; the goals' figures (the
+    # owners' rep teams, the calendars: team tree with weekdays, holidays); the keys already sent.
     counts = []
     for n in (5, 50):
         Goal.objects.all().delete()
@@ -327,7 +328,7 @@ def test_choosing_deadline_recipients_costs_the_same_queries_for_5_or_50_goals(t
         with time_machine.travel(at(FRIDAY, 9), tick=False), mock.patch.object(reminders, "notify") as stub:
             counts.append(_queries(reminders.deadline_reminders_send))
         assert stub.call_count == n + (n + 1) // 2  # every owner, and manager_a for team A's off-track goals
-    assert counts[0] == counts[1] <= 5
+    assert counts[0] == counts[1] <= 8
 
 
 # --- weekly manager digest ----------------------------------------------------------------------------
@@ -359,7 +360,8 @@ def test_manager_gets_the_weekly_digest_on_monday_at_8_local(
     assert (digest.user, digest.kind, digest.key) == (manager_a, "manager_digest", f"digest:{manager_a.id}:2026-W48")
     assert digest.url == f"/teams/{digest_team.id}/"
     body = digest.body
-    assert "3 active goals, 36% average attainment (1 on track, 1 at risk, 1 off track)" in body
+    # (50 + 20 + 40) / 3 = 36.67: rounded as every page rounds attainment, never truncated.
+    assert "3 active goals, 37% average attainment (1 on track, 1 at risk, 1 off track)" in body
     assert "Ray's demos (ray_rep_a" not in body  # owners are shown by name
     assert "Team revenue" in body.split("At risk:")[1].split("Off track:")[0]
     assert "Quentin's calls" in body.split("Off track:")[1]
@@ -409,8 +411,8 @@ def test_the_digest_covers_sub_teams_and_leaves_out_other_teams(digest_team, man
 
 
 def test_choosing_and_building_digests_costs_the_same_queries_for_few_or_many(team_a):
-    # Expected: timezones; due managers; keys already sent; team tree; reps; goals; last week's loggers;
-    # calendars (team tree, weekdays, holidays).
+    # Expected: timezones; due managers; keys already sent; team tree; reps; goals; the goals' figures (owners'
+    # rep teams, calendars: team tree with weekdays, holidays); last week's loggers; the reps' calendars.
     counts = []
     for n in (2, 20):
         Notification.objects.all().delete()
@@ -422,7 +424,7 @@ def test_choosing_and_building_digests_costs_the_same_queries_for_few_or_many(te
         with time_machine.travel(at(MONDAY, 8), tick=False), mock.patch.object(reminders, "notify") as stub:
             counts.append(_queries(reminders.manager_digests_send))
         assert stub.call_count == (2 if n == 2 else 22)
-    assert counts[0] == counts[1] <= 10
+    assert counts[0] == counts[1] <= 13
 
 
 def test_a_user_without_a_team_is_never_a_digest_recipient():
