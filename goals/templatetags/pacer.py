@@ -3,6 +3,7 @@
 - `kpi_value`: a KPI's value (current, target, expected, forecast and its range, still needed per day) with
   its unit and decimals, by Babel in settings.PACER_LOCALE ("$12,345.50", "1,234", "33.3%", "7.5 h").
 - `percent`: attainment and chance, whole percent unless told ("67%").
+- `days_left`: "12 working days left" (today included when it is a working day).
 - `pace_gap`: the gap to pace in words ("3 ahead of pace", "2 behind pace", "on pace").
 - `day`: a date, with the year only when it is not this year ("1 Dec", "1 Jan 1999").
 - `health_badge`: the health word on its colour.
@@ -81,6 +82,12 @@ def pace_gap(figures):
     if not gap:
         return "on pace"
     return f"{kpi_value(abs(gap), figures.kpi)} {'ahead of' if gap > 0 else 'behind'} pace"
+
+
+@register.filter
+def days_left(n) -> str:
+    """Working days left, today included when it is one: "1 working day left", "12 working days left"."""
+    return f"{n} working day{'' if n == 1 else 's'} left"
 
 
 @register.filter
