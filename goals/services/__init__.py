@@ -4,7 +4,7 @@ Split by subject so each file stays small:
 - goals.py      KPIs and hard goals: create, update (with revisions), cancel, achievability
 - breakdown.py  micro goals: generate (with preview), re-plan
 - progress.py   the ledger and the engine: record, update, void, recompute, close due goals
-- reminders.py  deadline and check-in reminders, the weekly manager digest: who is due, one notify() each
+- reminders.py  deadline and check-in reminders, the weekly manager digest: one notify() per due recipient
 """
 
 from .breakdown import PlanRow, goal_replan, micro_goals_generate
@@ -17,7 +17,13 @@ from .progress import (
     progress_update,
     progress_void,
 )
-from .reminders import checkin_reminders_send, deadline_reminders_send, manager_digests_send, org_today
+from .reminders import (
+    checkin_reminders_send,
+    deadline_reminders_send,
+    manager_digests_send,
+    org_today,
+    reminder_notify,
+)
 
 __all__ = [
     "Achievability",
@@ -40,4 +46,5 @@ __all__ = [
     "progress_record",
     "progress_update",
     "progress_void",
+    "reminder_notify",
 ]

@@ -27,8 +27,9 @@ Kind = Notification.Kind
 TITLE_MAX = 200  # Notification.title
 
 
-def _deliver(*, user, kind: str, key: str, url: str, **context) -> bool:
-    """Render the kind's title and text for `user` and notify() them; True when a notification was made."""
+def reminder_notify(*, user, kind: str, key: str, url: str, **context) -> bool:
+    """Render the kind's title and text (templates/emails/<kind>_title.txt, _message.txt) for `user` with
+    `context` and notify() them; True when a notification was made (False: the user turned the kind off)."""
     context = {"user": user, **context}
     title = " ".join(render_to_string(f"emails/{kind}_title.txt", context).split())
     body = render_to_string(f"emails/{kind}_message.txt", context).strip()
@@ -42,7 +43,7 @@ def deadline_reminders_send(*, now: datetime.datetime | None = None) -> int:
     goals.selectors.deadline_deliveries). Returns how many notifications were delivered."""
     today = org_today(now or timezone.now())
     return sum(
-        _deliver(
+        reminder_notify(
             user=d.user,
             kind=d.kind,
             key=d.key,
@@ -59,7 +60,7 @@ def checkin_reminders_send(*, now: datetime.datetime | None = None) -> int:
     """One check-in reminder per rep and local date, to the reps goals.selectors.checkin_due_memberships finds.
     Returns how many were sent."""
     return sum(
-        _deliver(user=d.user, kind=Kind.CHECKIN_REMINDER, key=d.key, url=reverse("today"), day=d.day)
+        reminder_notify(user=d.user, kind=Kind.CHECKIN_REMINDER, key=d.key, url=reverse("today"), day=d.day)
         for d in checkin_deliveries(now=now or timezone.now())
     )
 
@@ -70,5 +71,5 @@ def manager_digests_send(*, now: datetime.datetime | None = None) -> int:
     sent = 0
     for d in digest_deliveries(now=now or timezone.now()):
         url = reverse("team_detail", args=[d.teams[0].id]) if len(d.teams) == 1 else reverse("team_list")
-        sent += _deliver(user=d.user, kind=Kind.MANAGER_DIGEST, key=d.key, url=url, digest=d)
+        sent += reminder_notify(user=d.user, kind=Kind.MANAGER_DIGEST, key=d.key, url=url, digest=d)
     return sent
