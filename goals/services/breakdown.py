@@ -352,10 +352,11 @@ def _check_cap(rows: list[PlanRow]) -> None:
         for day in sorted(days):
             at_once = sum(1 for s, e in spans if s <= day <= e)
             if at_once > cap:
+                # Leaving someone out only helps when the breakdown has others to share the target.
+                fix = f"leave {names[pk]} out of this breakdown, or plan it" if len(intervals) > 1 else "plan it"
                 raise ValidationError(
                     f"{names[pk]} would have {at_once} active micro goals at once (on {day:%d %b %Y}); the limit "
-                    f"is {cap} — leave {names[pk]} out of this breakdown, or plan it after some of their "
-                    "micro goals end."
+                    f"is {cap} — {fix} after some of their micro goals end."
                 )
 
 

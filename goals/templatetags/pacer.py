@@ -12,8 +12,11 @@ reads the same everywhere.
 """
 
 import datetime
+import functools
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel import Locale
 from babel.numbers import format_currency, format_decimal, format_percent
 from django import template
 from django.conf import settings
@@ -36,6 +39,18 @@ def _pattern(places: int) -> str:
     return "#,##0" + ("." + "0" * places if places else "")
 
 
+def _locale_pattern(kind: str, places: int) -> str:
+    return _cached_pattern(settings.PACER_LOCALE, kind, places)
+
+
+@functools.cache
+def _cached_pattern(locale_name: str, kind: str, places: int) -> str:
+    """The locale's own currency or percent pattern (symbol position, spacing) with `places` decimals."""
+    locale = Locale.parse(locale_name)
+    pattern = (locale.currency_formats["standard"] if kind == "currency" else locale.percent_formats[None]).pattern
+    return re.sub(r"#,##0(\.0+)?", _pattern(places), pattern)
+
+
 def format_number(amount: Decimal, places: int) -> str:
     """A plain number in the configured locale, rounded half up to `places` decimals."""
     amount = Decimal(amount).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) + 0
@@ -53,13 +68,13 @@ def kpi_value(value, kpi: Kpi):
         return format_currency(
             amount,
             kpi.currency_code,
-            format=f"¤{_pattern(places)}",
+            format=_locale_pattern("currency", places),
             locale=settings.PACER_LOCALE,
             currency_digits=False,
         )
     text = format_number(amount, places)
     if kpi.unit == Kpi.Unit.PERCENT:
-        return format_percent(amount / 100, format=_pattern(places) + "%", locale=settings.PACER_LOCALE)
+        return format_percent(amount / 100, format=_locale_pattern("percent", places), locale=settings.PACER_LOCALE)
     if kpi.unit == Kpi.Unit.HOURS:
         return f"{text} h"
     return text
@@ -72,7 +87,7 @@ def percent(value, places=0):
         return "—"
     places = int(places)
     amount = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) + 0
-    return format_percent(amount / 100, format=_pattern(places) + "%", locale=settings.PACER_LOCALE)
+    return format_percent(amount / 100, format=_locale_pattern("percent", places), locale=settings.PACER_LOCALE)
 
 
 @register.filter
@@ -91,16 +106,23 @@ def days_left(n) -> str:
 
 
 @register.filter
-def day(value, weekday=""):
-    """One date format everywhere: "1 Dec" this year, "1 Jan 1999" otherwise; `|day:"weekday"` → "Fri 1 Jan 1999"."""
+def day(value, style=""):
+    """One date format everywhere: "1 Dec" this year, "1 Jan 1999" otherwise; `|day:"weekday"` → "Fri 1 Jan 1999";
+    `|day:"time"` on a datetime → "1 Dec, 09:03" (in the active timezone)."""
     if not value:
         return "—"
+    moment = None
     if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+        moment = timezone.localtime(value) if timezone.is_aware(value) else value
+        value = moment.date()
     text = f"{value.day} {value:%b}"
     if value.year != timezone.localdate().year:
         text += f" {value.year}"
-    return f"{value:%a} {text}" if weekday else text
+    if style == "weekday":
+        text = f"{value:%a} {text}"
+    if style == "time" and moment is not None:
+        text += f", {moment:%H:%M}"
+    return text
 
 
 @register.inclusion_tag("goals/_health_badge.html")
