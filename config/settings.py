@@ -216,6 +216,8 @@ PACER = {
     # the FORECAST_HISTORY_WORKING_DAYS working days before the window.
     "FORECAST_CREDIBILITY_WORKING_DAYS": 5,
     "FORECAST_HISTORY_WORKING_DAYS": 20,
+    # An entry above this many times the largest day the rep or their team ever logged asks for a second look.
+    "IMPLAUSIBLE_DAY_FACTOR": 10,
     "ACHIEVABILITY_HISTORY_WORKING_DAYS": 60,
     "DEADLINE_REMINDER_DAYS": env.list("PACER_DEADLINE_REMINDER_DAYS", cast=int, default=[7, 3, 1]),
 }

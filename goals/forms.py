@@ -71,6 +71,8 @@ class ProgressLogForm(forms.Form):
     date = forms.DateField(widget=DateInput, label="Date")
     note = forms.CharField(max_length=500, required=False, label="Note (optional)")
     token = forms.UUIDField(widget=forms.HiddenInput)
+    # The value the rep confirmed after a second look (the "Yes, log …" button sends it); never rendered.
+    confirmed = forms.CharField(required=False, max_length=40)
 
     def __init__(self, *args, kpis, today, **kwargs):
         """`kpis`: the KPIs this person may log on now; `today`: their local date (later dates are refused)."""

@@ -261,6 +261,20 @@ def left_today(*, remaining: Decimal, logged_today: Decimal, days_left: int, qua
     return max(Decimal(0), share - logged_today)
 
 
+def implausible(
+    *, value: Decimal, whole_targets: list[Decimal], largest_day: Decimal | None, factor: Decimal
+) -> tuple[str, Decimal] | None:
+    """Why an entry deserves a second look before it is stored, or None: ("target", t) when it alone is more
+    than the whole target t of a goal it counts for; ("largest", d) when it is more than `factor` times d, the
+    largest day this rep or their team ever logged on the KPI. Sums only (a level is not a day's amount)."""
+    over = [t for t in whole_targets if t > 0 and value > t]
+    if over:
+        return ("target", min(over))
+    if largest_day and value > factor * largest_day:
+        return ("largest", largest_day)
+    return None
+
+
 def _round(value: Decimal, quantum: Decimal) -> Decimal:
     return value.quantize(quantum, rounding=ROUND_HALF_UP) + 0  # + 0 turns -0 into 0
 

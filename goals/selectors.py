@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from notifications.models import Notification
@@ -155,6 +155,21 @@ def entry_list_for_goal(*, user: User, goal: Goal) -> QuerySet[ProgressEntry]:
     )
     entries = _counting_for_owner(entries, owner_user_id=goal.owner_user_id, owner_team_id=goal.owner_team_id)
     return entries.select_related("voided_by").order_by("-date", "-created_at", "-id")
+
+
+def largest_day_logged(*, user_ids, kpi: Kpi) -> Decimal | None:
+    """The largest amount one of these people logged on one day on the KPI (non-voided entries), or None.
+    Queries: 1."""
+    row = (
+        ProgressEntry.objects.filter(user_id__in=list(user_ids), kpi=kpi, voided_at__isnull=True)
+        .order_by()
+        .values("user_id", "date")
+        .annotate(total=Sum("value"))
+        .order_by("-total")
+        .values_list("total", flat=True)
+        .first()
+    )
+    return None if row is None else Decimal(str(row))
 
 
 def micro_goal_list_for_goal(*, goal: Goal) -> QuerySet[MicroGoal]:

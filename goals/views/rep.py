@@ -15,6 +15,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -98,6 +99,7 @@ class Card:
     goals: list[Goal] = field(default_factory=list)
     form: ProgressLogForm | None = None
     flash: str = ""
+    second_look: "SecondLook | None" = None
 
 
 @dataclass
@@ -157,6 +159,41 @@ def _today_data(*, viewer: User, subject: User) -> TodayData:
         .order_by("-created_at", "-id")[:TODAY_ENTRIES_SHOWN]
     )
     return TodayData(today=today, cards=sorted_cards, entries=list(entries))
+
+
+@dataclass(frozen=True)
+class SecondLook:
+    """An entry that looks implausible, held back until the rep confirms it (nothing is stored before)."""
+
+    value: Decimal
+    message: str
+
+
+def _second_look(card: Card, subject: User, cleaned: dict) -> SecondLook | None:
+    """A second look when the value alone exceeds the whole target of a hard goal on the card, or is many times the
+    largest day the rep or their team ever logged on the KPI (goals.pace.implausible). None when it is plausible,
+    not a sum, or already confirmed. Queries: 2–3 (the rep team's members, their largest day)."""
+    kpi, value = card.kpi, cleaned["value"]
+    if kpi.aggregation != Kpi.Aggregation.SUM or cleaned.get("confirmed") == str(value):
+        return None
+    targets = {goal.target_value - goal.baseline_value: goal for goal in card.goals}  # hard goals: the whole target
+    membership = team_selectors.rep_membership(user=subject)
+    people = {subject.pk}
+    if membership is not None:
+        people |= set(team_selectors.team_members(team=membership.team).values_list("user_id", flat=True))
+    largest = selectors.largest_day_logged(user_ids=people, kpi=kpi)
+    factor = Decimal(settings.PACER["IMPLAUSIBLE_DAY_FACTOR"])
+    found = pace.implausible(value=value, whole_targets=list(targets), largest_day=largest, factor=factor)
+    if found is None:
+        return None
+    shown = f"{kpi_value(value, kpi)} {kpi.name}"
+    if found[0] == "target":
+        why = f"is more than the whole target of “{targets[found[1]].title}” ({kpi_value(found[1], kpi)})"
+    else:
+        why = (
+            f"is more than {factor} times the largest day ever logged by you or your team ({kpi_value(found[1], kpi)})"
+        )
+    return SecondLook(value, f"{shown} {why}. Is that right?")
 
 
 def _log_form(data: TodayData, card: Card, post=None) -> ProgressLogForm:
@@ -228,8 +265,10 @@ def today_log(request):
         today=data.today,
         auto_id=f"log-{posted_kpi}-%s" if posted_kpi.isdigit() else "log-%s",
     )
-    flash = ""
-    if form.is_valid():
+    flash, second_look = "", None
+    if form.is_valid() and card is not None:
+        second_look = _second_look(card, subject, form.cleaned_data)
+    if form.is_valid() and second_look is None:
         kpi = form.cleaned_data["kpi"]
         try:
             entry = services.progress_record(
@@ -260,9 +299,9 @@ def today_log(request):
         response = render(request, "goals/today.html#log_alert", context)
         response["HX-Retarget"], response["HX-Reswap"] = "#log-alerts", "innerHTML"
         return response
-    if form.errors:  # else the card gets a fresh form, with a new one-time token
+    if form.errors or second_look:  # else the card gets a fresh form, with a new one-time token
         card.form = form
-    card.flash = flash
+    card.flash, card.second_look = flash, second_look
     context = _today_context(viewer=viewer, subject=subject, data=data, card=card, flash=flash)
     if not request.htmx:
         return render(request, "goals/today.html", context)

@@ -116,3 +116,21 @@ def test_dashboard_text_passes_aa_contrast(page, live_server, personas, big_goal
     expect(page.locator("#rep-table")).to_be_visible()
     screenshot(page, "dashboard-contrast")
     assert page.evaluate(CONTRAST_FAILURES_JS, page.locator("main").element_handle()) == []
+
+
+def test_an_implausible_value_gets_a_second_look_before_it_is_stored(page, live_server, personas, big_goals):
+    from goals.models import ProgressEntry
+
+    before = ProgressEntry.objects.count()
+    login(page, live_server, personas.rep_a)
+    page.goto(f"{live_server.url}/today/")
+    card = page.locator("section.kpi-card", has_text="Deals closed")
+    card.get_by_label("Value").fill("1000000")
+    card.get_by_role("button", name="Log Deals closed").click()
+    warning = card.locator(".second-look")
+    expect(warning).to_contain_text("1,000,000 Deals closed is more than the whole target of “Win 26 deals” (26)")
+    assert ProgressEntry.objects.count() == before
+    screenshot(page, "today-second-look")
+    page.locator("section.kpi-card", has_text="Deals closed").get_by_role("button", name="Yes, log 1,000,000").click()
+    expect(page.locator("section.kpi-card", has_text="Deals closed").locator(".log-flash")).to_contain_text("Logged")
+    assert ProgressEntry.objects.count() == before + 1

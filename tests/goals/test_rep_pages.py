@@ -390,3 +390,53 @@ def test_page_query_counts_do_not_grow_with_the_team(client, personas, demos, si
     # entries' scope and the team tree for the goal's sub-teams (400 entries of 200 reps: still one page query).
     with django_assert_num_queries(11):
         assert client.get(reverse("goal_entries", args=[team_goal.id]), **HTMX).status_code == 200
+
+
+# --- a second look at implausible values --------------------------------------------------------------------------
+
+
+def test_a_value_above_the_whole_target_asks_for_confirmation_and_stores_nothing_until_then(
+    client, personas, plan, demos
+):
+    client.force_login(personas.rep_a)
+    token = uuid.uuid4()
+    page = log(client, demos, value="1000000", token=token).content.decode()
+    assert "1,000,000 Demos booked is more than the whole target of “March demos” (100). Is that right?" in page
+    assert 'name="confirmed" value="1000000"' in page and "Nothing is logged until you confirm it." in page
+    assert ProgressEntry.objects.count() == 0
+    url = reverse("today_log")
+    data = {
+        "kpi": demos.id,
+        "value": "1000000",
+        "date": "2026-03-11",
+        "note": "",
+        "token": token,
+        "confirmed": "1000000",
+    }
+    client.post(url, data, **HTMX)
+    assert ProgressEntry.objects.get().value == Decimal(1000000)
+
+
+def test_a_value_many_times_the_largest_day_asks_for_confirmation(client, personas, plan, demos):
+    ProgressEntryFactory(user=personas.rep_a, kpi=demos, date=datetime.date(2026, 3, 2), value=Decimal(4))
+    ProgressEntryFactory(user=personas.rep_a, kpi=demos, date=datetime.date(2026, 3, 2), value=Decimal(3))  # 7 that day
+    client.force_login(personas.rep_a)
+    page = log(client, demos, value="71").content.decode()
+    assert "71 Demos booked is more than 10 times the largest day ever logged by you or your team (7)" in page
+    assert ProgressEntry.objects.count() == 2
+    log(client, demos, value="70")  # 10 × 7: plausible
+    assert ProgressEntry.objects.count() == 3
+
+
+def test_changing_a_confirmed_value_looks_again(client, personas, plan, demos):
+    client.force_login(personas.rep_a)
+    data = {
+        "kpi": demos.id,
+        "value": "5000",
+        "date": "2026-03-11",
+        "note": "",
+        "token": uuid.uuid4(),
+        "confirmed": "1000",
+    }
+    page = client.post(reverse("today_log"), data, **HTMX).content.decode()
+    assert "Is that right?" in page and ProgressEntry.objects.count() == 0
