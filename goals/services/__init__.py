@@ -7,7 +7,7 @@ Split by subject so each file stays small:
 - reminders.py  deadline and check-in reminders, the weekly manager digest: one notify() per due recipient
 """
 
-from .breakdown import PlanRow, goal_replan, micro_goals_generate
+from .breakdown import PlanRow, goal_replan, micro_goals_generate, micro_goals_out_of_date
 from .goals import Achievability, achievability_assess, goal_activate, goal_cancel, goal_create, goal_update
 from .kpis import kpi_create, kpi_update
 from .progress import (
@@ -41,6 +41,7 @@ __all__ = [
     "kpi_update",
     "manager_digests_send",
     "micro_goals_generate",
+    "micro_goals_out_of_date",
     "org_today",
     "progress_recompute",
     "progress_record",

@@ -121,7 +121,7 @@ def _show(name: str, value, goal: Goal, names: dict) -> str:
     return str(value)
 
 
-def render_goal_page(request, goal: Goal, *, replan_form=None, cancel_form=None, status=200):
+def render_goal_page(request, goal: Goal, *, replan_form=None, cancel_form=None, replan_preview=None, status=200):
     today = org_today()
     calendar = charts.goal_calendar(goal, today=today)
     burnup = charts.goal_burnup(goal, today=today, calendar=calendar)
@@ -139,6 +139,8 @@ def render_goal_page(request, goal: Goal, *, replan_form=None, cancel_form=None,
         "revisions": _timeline(goal),
         "can_manage": can_manage,
         "replan_form": replan_form or ReasonForm(required=False, prefix="replan"),
+        "replan_preview": replan_preview,
+        "plan_out_of_date": (services.micro_goals_out_of_date(goal=goal, as_of=today) if can_manage and periods else 0),
         "cancel_form": cancel_form or ReasonForm(prefix="cancel"),
     }
     return render(request, "goals/goal_detail.html", context, status=status)
@@ -188,18 +190,27 @@ def goal_edit(request, goal_id):
 @login_required
 @require_POST
 def goal_replan(request, goal_id):
+    """Re-plan in two steps: first the preview (what each rep's micro goals become, nothing written), then, with
+    step=confirm, the re-plan itself."""
     goal = _managed_goal(request, goal_id)
     form = ReasonForm(request.POST, required=False, prefix="replan")
+    confirm = request.POST.get("step") == "confirm"
     if form.is_valid():
         try:
             rows = services.goal_replan(
-                goal=goal, as_of=timezone.localdate(), replanned_by=request.user, reason=form.cleaned_data["reason"]
+                goal=goal,
+                as_of=timezone.localdate(),
+                replanned_by=request.user,
+                reason=form.cleaned_data["reason"],
+                preview=not confirm,
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Re-planned: {len(rows)} micro goals from now on share what is left.")
-            return redirect("goal_detail", goal.id)
+            if confirm:
+                messages.success(request, f"Re-planned: {len(rows)} micro goals from now on share what is left.")
+                return redirect("goal_detail", goal.id)
+            return render_goal_page(request, goal, replan_form=form, replan_preview=rows)
     return render_goal_page(request, goal, replan_form=form)
 
 
