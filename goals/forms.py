@@ -8,6 +8,7 @@ from goals.models import Goal, Kpi
 from goals.selectors import goal_list_for_user, kpi_list
 from goals.services.goals import LIVE
 from goals.services.kpis import currency_code_error
+from teams.calendar import format_day
 from teams.forms import DateInput
 from teams.models import Membership, Team
 from teams.selectors import active_memberships, managed_team_ids, teams_managed_by
@@ -88,7 +89,7 @@ class ProgressLogForm(forms.Form):
         day = self.cleaned_data["date"]
         if day > self.today:
             raise forms.ValidationError(
-                f"That is in the future: log for today ({self.today:%d %b}) or an earlier date."
+                f"That is in the future: log for today ({format_day(self.today)}) or an earlier date."
             )
         return day
 
@@ -109,7 +110,9 @@ class EntryEditForm(forms.Form):
     def clean_date(self):
         day = self.cleaned_data["date"]
         if day > self.today:
-            raise forms.ValidationError(f"That is in the future: pick today ({self.today:%d %b}) or an earlier date.")
+            raise forms.ValidationError(
+                f"That is in the future: pick today ({format_day(self.today)}) or an earlier date."
+            )
         return day
 
 
@@ -173,7 +176,7 @@ def owner_value(goal) -> str:
 
 class ParentGoalField(forms.ModelChoiceField):
     def label_from_instance(self, goal):
-        return f"{goal.title} — {goal.owner}, due {goal.due_date:%d %b %Y}"
+        return f"{goal.title} — {goal.owner}, due {format_day(goal.due_date)}"
 
 
 class SmartGoalForm(forms.Form):

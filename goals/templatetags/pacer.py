@@ -23,6 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from goals.models import Health, Kpi
+from teams.calendar import format_day
 
 register = template.Library()
 
@@ -115,11 +116,7 @@ def day(value, style=""):
     if isinstance(value, datetime.datetime):
         moment = timezone.localtime(value) if timezone.is_aware(value) else value
         value = moment.date()
-    text = f"{value.day} {value:%b}"
-    if value.year != timezone.localdate().year:
-        text += f" {value.year}"
-    if style == "weekday":
-        text = f"{value:%a} {text}"
+    text = format_day(value, weekday=style == "weekday", today=timezone.localdate())
     if style == "time" and moment is not None:
         text += f", {moment:%H:%M}"
     return text
