@@ -5,7 +5,16 @@ from django.contrib import admin
 
 from .models import Goal, GoalRevision, Kpi, MicroGoal, ProgressEntry
 
-DERIVED = ("current_value", "expected_value", "forecast_value", "health", "computed_at")
+DERIVED = (
+    "current_value",
+    "expected_value",
+    "forecast_value",
+    "forecast_low",
+    "forecast_high",
+    "chance_pct",
+    "health",
+    "computed_at",
+)
 
 
 class ReadOnlyMixin:
