@@ -305,6 +305,20 @@ def dashboard_rep_rows(*, team_ids, start: datetime.date, end: datetime.date, to
     )
 
 
+def goal_list_with_plans_ahead(*, team: Team, today: datetime.date) -> list[Goal]:
+    """Active goals of the team (with sub-teams) and of its current reps that have active micro goals starting after
+    `today`: the breakdowns a change of the team (holiday, capacity, member) may put out of date. Queries: 3."""
+    team_ids = team_ids_with_descendants([team.id])
+    reps = active_memberships(today).filter(team_id__in=team_ids, role=Membership.Role.REP).values("user_id")
+    ahead = MicroGoal.objects.filter(goal=OuterRef("pk"), status=MicroGoal.Status.ACTIVE, start_date__gt=today)
+    return list(
+        Goal.objects.filter(Q(owner_team_id__in=team_ids) | Q(owner_user_id__in=reps), status=Goal.Status.ACTIVE)
+        .filter(Exists(ahead))
+        .select_related("kpi", "owner_user", "owner_team")
+        .order_by("due_date", "title")
+    )
+
+
 def dashboard_team_goals(*, team_ids, start: datetime.date, end: datetime.date) -> list[Goal]:
     """The teams' goals overlapping the period (cancelled ones aside), active first, then by due date and title,
     each with its `attainment` in percent. Queries: 1."""

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from goals import charts, pace, selectors, services
 from goals.forms import ACHIEVABILITY_FIELDS, CADENCE_CHOICES, BulkTargetsForm, DashboardFilterForm, GoalCreateForm
@@ -29,6 +29,7 @@ from teams.models import Membership
 from teams.selectors import (
     calendars_for_reps,
     managed_team_ids,
+    team_get_managed_by,
     team_ids_with_descendants,
     team_members,
     teams_managed_by,
@@ -161,6 +162,25 @@ def _chosen(goals: list[Goal], goal_id) -> Goal | None:
     if goal_id in by_id:
         return by_id[goal_id]
     return next((g for g in goals if g.status == Goal.Status.ACTIVE), goals[0] if goals else None)
+
+
+# --- Plans that know the team changed (a fragment the team page loads) -----------------------------------------
+
+
+@login_required
+@require_GET
+def team_plans_affected(request, team_id):
+    """HTMX fragment for the team page: the live breakdowns of the team (its goals and its reps') whose micro goals
+    ahead a plan made today would set differently, each linked to its goal page to re-plan. Empty when none.
+    Managers of the team only (404 / 403 as the team page). Queries: a few per live breakdown."""
+    team = team_get_managed_by(user=request.user, id=team_id)
+    today = timezone.localdate()
+    affected = []
+    for goal in selectors.goal_list_with_plans_ahead(team=team, today=today):
+        changed = services.micro_goals_out_of_date(goal=goal, as_of=today)
+        if changed:
+            affected.append((goal, changed))
+    return render(request, "goals/dashboard.html#plans_affected", {"affected": affected, "team": team})
 
 
 # --- Set a target -----------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from tests.factories import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wednesday_11_march")]
 
 TODAY = datetime.date(2026, 3, 11)
+HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
@@ -342,3 +343,18 @@ def test_a_holiday_or_a_new_rep_inside_a_live_breakdown_flags_the_plan_with_a_wa
 def test_a_rep_cannot_see_whether_a_plan_is_out_of_date(client, personas, planned_goal):
     client.force_login(personas.rep_a)
     assert 'id="plan-out-of-date"' not in client.get(reverse("goal_detail", args=[planned_goal.id])).content.decode()
+
+
+def test_the_team_page_says_how_many_plans_a_new_holiday_affects(client, personas, planned_goal):
+    from teams import services as team_services
+
+    client.force_login(personas.manager_a)
+    url = reverse("team_plans_affected", args=[personas.team_a.id])
+    team_page = client.get(reverse("team_detail", args=[personas.team_a.id])).content.decode()
+    assert f'hx-get="{url}"' in team_page
+    assert "plans-affected" not in client.get(url, **HTMX).content.decode()
+    team_services.holiday_add(team=personas.team_a, date=datetime.date(2026, 3, 19))
+    fragment = client.get(url, **HTMX).content.decode()
+    assert "1 plan is affected" in fragment and f'{reverse("goal_detail", args=[planned_goal.id])}#manage' in fragment
+    client.force_login(personas.rep_a)
+    assert client.get(url, **HTMX).status_code in (403, 404)
