@@ -9,9 +9,9 @@ from goals.selectors import goal_list_for_user, kpi_list
 from goals.services.goals import LIVE
 from goals.services.kpis import currency_code_error
 from teams.calendar import format_day
-from teams.forms import DateInput
 from teams.models import Membership, Team
 from teams.selectors import active_memberships, managed_team_ids, teams_managed_by
+from teams.web import DateInput
 
 
 class KpiForm(forms.Form):

@@ -9,7 +9,7 @@ KPI's step (Kpi.quantum) with ROUND_HALF_UP unless a rule says otherwise.
 "today" is the organisation's local date (teams.calendar.org_today), the date the engine computed the
 stored figures on, so every page shows the same working days for a goal whoever looks at it.
 
-Rules (DESIGN.md, "The progress engine"):
+Rules (docs/architecture.md, "The engine"):
 
 - attainment % = (current − baseline) / (target − baseline) × 100: 0 at the baseline, 100 at the
   target, above 100 when over-achieved, never below 0 (moving the wrong way shows 0 %). Displayed as a

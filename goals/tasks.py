@@ -4,18 +4,9 @@ Every task is idempotent (a recompute rebuilds the same numbers from the entries
 reject_on_worker_lost is safe: a task lost with its worker simply runs again.
 """
 
-import logging
-
 from celery import shared_task
-from django.db import transaction
-from kombu.exceptions import OperationalError
 
 from goals import services
-
-logger = logging.getLogger(__name__)
-
-# What a publish raises when the broker is down or unreachable.
-BROKER_ERRORS = (OperationalError, ConnectionError, OSError, TimeoutError)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -28,31 +19,6 @@ def recompute_goals(goal_ids, micro_goal_ids=()) -> dict:
 def recompute_all() -> dict:
     """Periodic safety net: recompute every active goal and micro goal (repairs any lost enqueue)."""
     return services.progress_recompute()._asdict()
-
-
-def enqueue_recompute(goal_ids, micro_goal_ids=()) -> None:
-    """After the current transaction commits, recompute these goals in the background.
-
-    Nothing is sent when the transaction rolls back, or when there is nothing to recompute. A broker
-    that is down never fails the caller's request: the failure is logged and the periodic
-    recompute_all repairs the numbers later.
-    """
-    goal_ids, micro_goal_ids = sorted(set(goal_ids)), sorted(set(micro_goal_ids))
-    if not goal_ids and not micro_goal_ids:
-        return
-
-    def send():
-        try:
-            recompute_goals.delay(goal_ids, micro_goal_ids)
-        except BROKER_ERRORS:
-            logger.warning(
-                "Could not enqueue the recompute of goals %s and micro goals %s; the periodic recompute will catch up.",
-                goal_ids,
-                micro_goal_ids,
-                exc_info=True,
-            )
-
-    transaction.on_commit(send)
 
 
 # --- daily closing, reminders and the weekly digest (scheduled by config/schedule.py) -------------------

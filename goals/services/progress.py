@@ -31,7 +31,7 @@ import datetime
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from django.conf import settings
@@ -40,8 +40,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from goals import pace, tasks
+from goals import pace
 from goals.models import VALUE, Goal, GoalRevision, Health, Kpi, MicroGoal, ProgressEntry
+from goals.numbers import exact_sum
 from teams.calendar import WorkingCalendar, org_today
 from teams.models import Membership, Team, User
 from teams.selectors import (
@@ -53,6 +54,8 @@ from teams.selectors import (
     user_ids_visible_to,
 )
 
+from .enqueue import enqueue_recompute
+
 logger = logging.getLogger(__name__)
 
 # Goals per aggregate query. 1,000 rows of 7 parameters stay far below SQLite's 250,000-variable limit
@@ -60,7 +63,6 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 # The largest value a ProgressEntry can store (18 digits, 4 of them decimals).
 MAX_VALUE = Decimal(10) ** (VALUE["max_digits"] - VALUE["decimal_places"])
-STORAGE_QUANTUM = Decimal(1).scaleb(-VALUE["decimal_places"])
 DEFAULT_CALENDAR = WorkingCalendar()
 # FKs are instances passed in (the database enforces them) and (source, external_id) is deduplicated
 # explicitly, so full_clean skips the per-field existence and constraint queries.
@@ -239,7 +241,7 @@ def _same_entry(existing: ProgressEntry, attempted: ProgressEntry) -> ProgressEn
 
 def _enqueue_touched(*, user_id: int, kpi_id: int, dates: Iterable[datetime.date]) -> None:
     goal_ids, micro_goal_ids = _touched(user_id=user_id, kpi_id=kpi_id, dates=set(dates))
-    tasks.enqueue_recompute(goal_ids, micro_goal_ids)
+    enqueue_recompute(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)
 
 
 def _touched(*, user_id: int, kpi_id: int, dates: set[datetime.date]) -> tuple[list[int], list[int]]:
@@ -471,15 +473,7 @@ def _aggregate(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, Membership.Role.REP.value])
-        return {row[0]: tuple(_decimal(x) for x in row[1:]) for row in cursor.fetchall()}
-
-
-def _decimal(number) -> Decimal | None:
-    """A SUM as a Decimal. PostgreSQL returns exact numerics; SQLite sums its numeric columns as floats,
-    which are exact to 4 decimals for any realistic total (the same precision Django's own Sum has)."""
-    if number is None or isinstance(number, Decimal):
-        return number
-    return Decimal(str(number)).quantize(STORAGE_QUANTUM, rounding=ROUND_HALF_UP)
+        return {row[0]: tuple(exact_sum(x) for x in row[1:]) for row in cursor.fetchall()}
 
 
 def _progress(target: _Target, w: pace.Window, sums, history: "_History") -> tuple:
@@ -655,7 +649,7 @@ def _history_rates(targets: list[_Target], calendars: list[WorkingCalendar], *, 
 
 
 def _sum(number) -> Decimal:
-    return _decimal(number) or Decimal(0)
+    return exact_sum(number) or Decimal(0)
 
 
 def _rep_capacities(targets: list[_Target], *, today: datetime.date) -> tuple[dict, dict]:

@@ -33,8 +33,8 @@ from goals.models import Goal, Kpi, MicroGoal, ProgressEntry
 from goals.templatetags.pacer import day, kpi_value
 from teams import selectors as team_selectors
 from teams.calendar import WorkingCalendar, org_today
-from teams.forms import add_service_errors
 from teams.models import User
+from teams.web import add_service_errors
 
 HISTORY_PAGE_SIZE = 25
 TODAY_ENTRIES_SHOWN = 50  # a CRM import may add hundreds in a day; Today lists the latest ones

@@ -355,6 +355,6 @@ def test_the_team_page_says_how_many_plans_a_new_holiday_affects(client, persona
     assert "plans-affected" not in client.get(url, **HTMX).content.decode()
     team_services.holiday_add(team=personas.team_a, date=datetime.date(2026, 3, 19))
     fragment = client.get(url, **HTMX).content.decode()
-    assert "1 plan is affected" in fragment and f'{reverse("goal_detail", args=[planned_goal.id])}#manage' in fragment
+    assert "1 plan is affected" in fragment and f"{reverse('goal_detail', args=[planned_goal.id])}#manage" in fragment
     client.force_login(personas.rep_a)
     assert client.get(url, **HTMX).status_code in (403, 404)
