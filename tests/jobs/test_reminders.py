@@ -14,7 +14,16 @@ from goals.models import Goal, Health, MicroGoal
 from goals.services import reminders
 from notifications.models import Notification
 from teams.models import Holiday
-from tests.factories import TeamFactory, UserFactory, make_entry, make_goal, make_manager, make_micro_goal, make_rep
+from tests.factories import (
+    KpiFactory,
+    TeamFactory,
+    UserFactory,
+    make_entry,
+    make_goal,
+    make_manager,
+    make_micro_goal,
+    make_rep,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -429,3 +438,27 @@ def test_a_user_without_a_team_is_never_a_digest_recipient():
     UserFactory(username="loner", timezone="UTC")
     with time_machine.travel(at(MONDAY, 8), tick=False):
         assert reminders.manager_digests_send() == 0
+
+
+def test_a_deadline_reminder_prints_the_figures_as_the_goal_page_does(rep_a):
+    revenue = KpiFactory(name="Revenue", unit="currency", currency_code="USD", decimal_places=2)
+    goal = make_goal(
+        owner_user=rep_a,
+        kpi=revenue,
+        title="Q4 revenue",
+        due_date=_due_in(3),
+        target_value=Decimal("950000"),
+        current_value=Decimal("656672.034"),
+        forecast_value=Decimal("901234.5"),
+        forecast_low=Decimal("880000"),
+        forecast_high=Decimal("922000"),
+        chance_pct=8,
+        health=Health.AT_RISK,
+    )
+    with time_machine.travel(at(FRIDAY, 9), tick=False):
+        reminders.deadline_reminders_send()
+    body = Notification.objects.get(key=f"deadline:{goal.id}:3").body
+    assert "So far: $656,672.03 of $950,000.00 Revenue (69%); it is at risk." in body  # the page's rounding
+    assert "Forecast at the due date: $901,234.50 (likely $880,000.00 – $922,000.00), a 8% chance" in body
+    # 293,327.966 left over Friday (today) and Monday = 146,663.983 a day, rounded up.
+    assert "Still needed: $146,663.99 per working day with 2 working days left." in body
