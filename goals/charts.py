@@ -23,12 +23,11 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Sum
-from django.utils import timezone
 
 from goals import pace
 from goals.models import Goal, Kpi
 from goals.selectors import entry_list_for_owner, owner_calendar
-from teams.calendar import WorkingCalendar
+from teams.calendar import WorkingCalendar, org_today
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ def goal_calendar(goal: Goal, *, today: datetime.date) -> WorkingCalendar:
 
 def goal_burnup(goal: Goal, *, today: datetime.date | None = None, calendar: WorkingCalendar | None = None) -> Burnup:
     """The burn-up series of a goal (see the module docstring); `goal.kpi` and its owner should be loaded already."""
-    today = today or timezone.localdate()
+    today = today or org_today()
     calendar = calendar or goal_calendar(goal, today=today)
     kpi, quantum = goal.kpi, goal.kpi.quantum
     working_days = calendar.working_dates(goal.start_date, goal.due_date)

@@ -22,7 +22,7 @@ from goals import charts, pace, selectors, services
 from goals.forms import ACHIEVABILITY_FIELDS, CADENCE_CHOICES, BulkTargetsForm, DashboardFilterForm, GoalCreateForm
 from goals.models import Goal, Health, Kpi
 from goals.templatetags.pacer import kpi_value
-from teams.calendar import WorkingCalendar
+from teams.calendar import WorkingCalendar, org_today
 from teams.models import Membership
 from teams.selectors import (
     calendars_for_reps,
@@ -114,7 +114,8 @@ def dashboard(request):
     rep_rows = selectors.dashboard_rep_rows(team_ids=team_ids, start=start, end=end, today=today)
     team_goals = selectors.dashboard_team_goals(team_ids=team_ids, start=start, end=end)
     chart_goal = _chosen(team_goals, request.GET.get("goal"))
-    burnup = charts.goal_burnup(chart_goal, today=today) if chart_goal else None
+    # The chart is drawn on the organisation's date, as the engine's figures and the goal page are.
+    burnup = charts.goal_burnup(chart_goal, today=org_today()) if chart_goal else None
     context = {
         "form": form,
         "team": team,
