@@ -40,6 +40,12 @@ class GoalFigures:
     is_budget: bool  # a lower-is-better sum: the target is a ceiling
     is_level: bool  # a "last" KPI: no per-day figure, the forecast is the value
 
+    def as_dict(self) -> dict:
+        """The figures as JSON-ready values for the API and webhooks: Decimals as exact strings (never floats),
+        the KPI left out (the caller serialises it once)."""
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "kpi"}
+        return {name: str(value) if isinstance(value, Decimal) else value for name, value in values.items()}
+
     @property
     def has_range(self) -> bool:
         return (
