@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('goals', '0002_default_schedule'),
+        ('goals', '0003_entry_revisions_and_date_bounds'),
     ]
 
     operations = [
