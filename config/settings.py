@@ -312,11 +312,16 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- Pacer's own rules (see docs/architecture.md) ------------------------------------------
 PACER = {
     "MAX_ACTIVE_MICRO_GOALS_PER_REP": env.int("PACER_MAX_ACTIVE_MICRO_GOALS_PER_REP", default=6),
-    # Health thresholds: value / expected at or above ON_TRACK is on track; forecast reaching the
-    # target (times AT_RISK_FORECAST) keeps a goal "at risk" rather than "off track".
-    "HEALTH_ON_TRACK_RATIO": "0.95",
+    # Health (goals/pace.py): on track when the forecast reaches the target; at risk when it still makes
+    # this share of the way from baseline to target; off track below.
     "HEALTH_AT_RISK_FORECAST_RATIO": "0.90",
     "RUN_RATE_WORKING_DAYS": 10,  # forecast uses the daily run-rate over this many recent working days
+    # Forecast blend: z = elapsed / (elapsed + K) on the window's run rate, the rest on the owner's rate over
+    # the FORECAST_HISTORY_WORKING_DAYS working days before the window.
+    "FORECAST_CREDIBILITY_WORKING_DAYS": 5,
+    "FORECAST_HISTORY_WORKING_DAYS": 20,
+    # An entry above this many times the largest day the rep or their team ever logged asks for a second look.
+    "IMPLAUSIBLE_DAY_FACTOR": 10,
     "ACHIEVABILITY_HISTORY_WORKING_DAYS": 60,
     "DEADLINE_REMINDER_DAYS": env.list("PACER_DEADLINE_REMINDER_DAYS", cast=int, default=[7, 3, 1]),
     "CURRENCY": env.str("PACER_CURRENCY", default="USD"),  # the organisation's currency: reward bonuses are paid in it
@@ -327,6 +332,8 @@ PACER = {
     "MAX_GOAL_DAYS": env.int("PACER_MAX_GOAL_DAYS", default=731),
     "MAX_BREAKDOWN_PERIODS": env.int("PACER_MAX_BREAKDOWN_PERIODS", default=130),
 }
+# One locale for every number, amount and percent on pages and in emails (Babel, goals/templatetags/pacer.py).
+PACER_LOCALE = env.str("PACER_LOCALE", default="en_US")
 
 # Called by goals/tasks.py after every recompute (changed goals, and the periodic one) and after closing due goals,
 # with keyword arguments goal_ids=[…] and micro_goal_ids=[…] (dotted paths, imported with import_string). This is

@@ -8,7 +8,16 @@ from teams.admin import ReadOnlyAdminMixin as ReadOnlyMixin
 
 from .models import Goal, GoalRevision, Kpi, MicroGoal, ProgressEntry
 
-DERIVED = ("current_value", "expected_value", "forecast_value", "health", "computed_at")
+DERIVED = (
+    "current_value",
+    "expected_value",
+    "forecast_value",
+    "forecast_low",
+    "forecast_high",
+    "chance_pct",
+    "health",
+    "computed_at",
+)
 
 
 @admin.register(Kpi)

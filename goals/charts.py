@@ -19,16 +19,15 @@ weekdays, holidays) + 1 for the entries; a team goal 3 (team tree, weekdays, hol
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Sum
-from django.utils import timezone
 
 from goals import pace
 from goals.models import Goal, Kpi
 from goals.selectors import entry_list_for_owner, owner_calendar
-from teams.calendar import WorkingCalendar
+from teams.calendar import WorkingCalendar, org_today
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,11 @@ class BurnupDay:
     date: datetime.date
     actual: Decimal | None  # None after today
     pace: Decimal
+    # The stored forecast and its likely range (P10–P90), drawn from the last actual day to the due date on a
+    # straight line; None before today and when the goal is not active.
+    forecast: Decimal | None = None
+    forecast_low: Decimal | None = None
+    forecast_high: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,9 @@ class Burnup:
             "labels": [f"{d.date:%a} {d.date.day} {d.date:%b}" for d in self.days],
             "actual": [None if d.actual is None else float(d.actual) for d in self.days],
             "pace": [float(d.pace) for d in self.days],
+            "forecast": [_drawn(d.forecast) for d in self.days],
+            "forecast_low": [_drawn(d.forecast_low) for d in self.days],
+            "forecast_high": [_drawn(d.forecast_high) for d in self.days],
             "target": float(self.target),
             "holidays": [
                 {"at": at, "label": f"Holiday {day.day} {day:%b}"}
@@ -69,7 +76,7 @@ def goal_calendar(goal: Goal, *, today: datetime.date) -> WorkingCalendar:
 
 def goal_burnup(goal: Goal, *, today: datetime.date | None = None, calendar: WorkingCalendar | None = None) -> Burnup:
     """The burn-up series of a goal (see the module docstring); `goal.kpi` and its owner should be loaded already."""
-    today = today or timezone.localdate()
+    today = today or org_today()
     calendar = calendar or goal_calendar(goal, today=today)
     kpi, quantum = goal.kpi, goal.kpi.quantum
     working_days = calendar.working_dates(goal.start_date, goal.due_date)
@@ -100,7 +107,35 @@ def goal_burnup(goal: Goal, *, today: datetime.date | None = None, calendar: Wor
         h for h in calendar.holidays if goal.start_date <= h <= goal.due_date and h.isoweekday() in calendar.weekdays
     )
     positions = [sum(1 for d in working_days if d < h) - 0.5 for h in holidays]
-    return Burnup(kpi, goal.target_value, goal.baseline_value, days, holidays, positions)
+    return Burnup(kpi, goal.target_value, goal.baseline_value, _with_forecast(goal, days), holidays, positions)
+
+
+def _with_forecast(goal: Goal, days: list[BurnupDay]) -> list[BurnupDay]:
+    """The forecast cone: from the last actual value (today) straight to the stored forecast, P10 and P90 on the
+    due date. Only for an active goal with working days left after today."""
+    shown = [i for i, d in enumerate(days) if d.actual is not None]
+    if goal.status != Goal.Status.ACTIVE or not shown or shown[-1] == len(days) - 1:
+        return days
+    start, steps = shown[-1], len(days) - 1 - shown[-1]
+    origin = days[start].actual
+    ends = (goal.forecast_value, goal.forecast_low or goal.forecast_value, goal.forecast_high or goal.forecast_value)
+    cone = list(days[:start])
+    for step, d in enumerate(days[start:]):
+        point, low, high = (origin + (end - origin) * step / steps for end in ends)
+        q = goal.kpi.quantum
+        cone.append(
+            replace(
+                d,
+                forecast=point.quantize(q, ROUND_HALF_UP),
+                forecast_low=low.quantize(q, ROUND_HALF_UP),
+                forecast_high=high.quantize(q, ROUND_HALF_UP),
+            )
+        )
+    return cone
+
+
+def _drawn(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _daily_amounts(goal: Goal) -> dict[datetime.date, dict[int, Decimal]]:

@@ -13,21 +13,26 @@ import random
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from goals.models import Goal, Kpi, ProgressEntry, ProgressEntryRevision
+from goals.selectors import goal_figures_attach
 from goals.services import (
     ImportRow,
     goal_create,
     goals_close_due,
     kpi_create,
+    manager_digests_send,
     micro_goals_generate,
     progress_import,
     progress_recompute,
     progress_record,
     progress_update,
     progress_void,
+    reminder_notify,
 )
+from notifications.models import Notification
 from teams.calendar import WorkingCalendar
 from teams.models import Membership, User
 from teams.selectors import calendars_for_teams, rep_membership
@@ -57,6 +62,41 @@ def seed_goals(*, org, progress=lambda it, **kw: it) -> None:
         _seed_corrections(org.reps[0], kpis)
     progress_recompute()
     goals_close_due(today=today)  # the weeks already over show as achieved or missed
+    _seed_notifications(org, today=today)
+
+
+def _seed_notifications(org, *, today: datetime.date) -> None:
+    """What the jobs would have delivered, so the bell and the inbox are not empty: the first rep's check-in
+    reminder for today (history stops yesterday: nothing is logged today yet) and a deadline reminder on their
+    soonest goal, and this week's digest to every manager. Idempotent: the keys are the jobs' own."""
+    rep = org.reps[0]
+    reminder_notify(
+        user=rep,
+        kind=Notification.Kind.CHECKIN_REMINDER,
+        key=f"checkin:{rep.id}:{today.isoformat()}",
+        url=reverse("today"),
+        day=today,
+    )
+    goal = (
+        Goal.objects.filter(owner_user=rep, status=Goal.Status.ACTIVE, due_date__gte=today)
+        .select_related("kpi", "owner_user", "owner_team")
+        .order_by("due_date", "id")
+        .first()
+    )
+    if goal is not None:
+        goal_figures_attach([goal], today=today)
+        days = (goal.due_date - today).days
+        reminder_notify(
+            user=rep,
+            kind=Notification.Kind.DEADLINE_REMINDER,
+            key=f"deadline:{goal.id}:{days}",
+            url=reverse("goal_detail", args=[goal.id]),
+            goal=goal,
+            figures=goal.figures,
+            days=days,
+        )
+    monday = today - datetime.timedelta(days=today.weekday())
+    manager_digests_send(now=datetime.datetime.combine(monday, datetime.time(12), tzinfo=datetime.UTC))
 
 
 def _quarter(today: datetime.date) -> tuple[datetime.date, datetime.date]:

@@ -7,6 +7,8 @@ from django import forms
 from goals.models import Goal, Kpi
 from goals.selectors import goal_list_for_user, kpi_list
 from goals.services.goals import LIVE, window_errors
+from goals.services.kpis import currency_code_error
+from teams.calendar import format_day
 from teams.models import Membership, Team
 from teams.selectors import active_memberships, managed_team_ids, teams_managed_by
 from teams.validators import PacerDateField, PacerDecimalField, parse_id
@@ -17,10 +19,10 @@ class KpiForm(forms.Form):
     name = forms.CharField(max_length=80)
     unit = forms.ChoiceField(choices=Kpi.Unit.choices, initial=Kpi.Unit.COUNT)
     currency_code = forms.CharField(
-        max_length=3,
+        max_length=40,  # not 3: the browser would cut "dollars" to "dol" instead of showing an error
         required=False,
         label="Currency code",
-        help_text="Three letters when the unit is currency, e.g. EUR.",
+        help_text="The ISO 4217 code when the unit is currency, e.g. USD or EUR.",
     )
     decimal_places = forms.IntegerField(
         min_value=0, max_value=4, initial=0, label="Decimal places", help_text="0 for counts, 2 for money."
@@ -44,7 +46,16 @@ class KpiForm(forms.Form):
             del self.fields["is_active"]  # a new KPI starts active
 
     def clean_currency_code(self):
-        return self.cleaned_data["currency_code"].strip().upper()
+        code = self.cleaned_data["currency_code"].strip().upper()
+        if code and (error := currency_code_error(code)):
+            raise forms.ValidationError(error)
+        return code
+
+    def clean(self):
+        data = super().clean()
+        if data.get("unit") == Kpi.Unit.CURRENCY and "currency_code" in data and not data["currency_code"]:
+            self.add_error("currency_code", "A currency KPI needs its ISO 4217 currency code, e.g. USD.")
+        return data
 
 
 # --- Rep pages: log progress, correct or void an entry (goals/views/rep.py) -------------------------------------
@@ -62,6 +73,8 @@ class ProgressLogForm(forms.Form):
     date = PacerDateField(widget=DateInput, label="Date")
     note = forms.CharField(max_length=500, required=False, label="Note (optional)")
     token = forms.UUIDField(widget=forms.HiddenInput)
+    # The value the rep confirmed after a second look (the "Yes, log …" button sends it); never rendered.
+    confirmed = forms.CharField(required=False, max_length=40)
 
     def __init__(self, *args, kpis, today, **kwargs):
         """`kpis`: the KPIs this person may log on now; `today`: their local date (later dates are refused)."""
@@ -77,7 +90,7 @@ class ProgressLogForm(forms.Form):
         day = self.cleaned_data["date"]
         if day > self.today:
             raise forms.ValidationError(
-                f"That is in the future: log for today ({self.today:%d %b}) or an earlier date."
+                f"That is in the future: log for today ({format_day(self.today)}) or an earlier date."
             )
         return day
 
@@ -100,7 +113,9 @@ class EntryEditForm(forms.Form):
         moved to a timezone where that day has not begun yet)."""
         day = self.cleaned_data["date"]
         if day != self.entry_date and day > self.today:
-            raise forms.ValidationError(f"That is in the future: pick today ({self.today:%d %b}) or an earlier date.")
+            raise forms.ValidationError(
+                f"That is in the future: pick today ({format_day(self.today)}) or an earlier date."
+            )
         return day
 
 
@@ -165,7 +180,7 @@ def owner_value(goal) -> str:
 
 class ParentGoalField(forms.ModelChoiceField):
     def label_from_instance(self, goal):
-        return f"{goal.title} — {goal.owner}, due {goal.due_date:%d %b %Y}"
+        return f"{goal.title} — {goal.owner}, due {format_day(goal.due_date)}"
 
 
 class SmartGoalForm(forms.Form):

@@ -82,6 +82,10 @@ class ProgressFields(models.Model):
     current_value = models.DecimalField(**VALUE, default=Decimal(0))
     expected_value = models.DecimalField(**VALUE, default=Decimal(0))
     forecast_value = models.DecimalField(**VALUE, default=Decimal(0))
+    # The likely range of the forecast (P10–P90) and the chance of reaching the target (goals/pace.py).
+    forecast_low = models.DecimalField(**VALUE, null=True, blank=True)
+    forecast_high = models.DecimalField(**VALUE, null=True, blank=True)
+    chance_pct = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(100)])
     health = models.CharField(max_length=16, choices=Health.choices, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
 

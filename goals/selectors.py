@@ -13,27 +13,39 @@ alike for "missing" and "not yours".
 """
 
 import datetime
+import logging
+import zoneinfo
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
-from teams.calendar import WorkingCalendar
+from notifications.models import Notification
+from notifications.selectors import notification_keys_delivered
+from teams.calendar import WorkingCalendar, org_today
 from teams.models import Membership, Team, User
 from teams.selectors import (
     active_memberships,
     calendars_for_teams,
     managed_team_ids,
     rep_membership,
+    team_ids_with_ancestors,
     team_ids_with_descendants,
+    team_parents,
     user_ids_visible_to,
 )
 from teams.validators import parse_id
 
 from . import pace
+from .figures import figures_for
 from .models import Goal, GoalRevision, Health, Kpi, MicroGoal, ProgressEntry, ProgressEntryRevision
+
+logger = logging.getLogger(__name__)
+Kind = Notification.Kind
 
 # Worst first: the dashboard lists reps who need attention at the top.
 HEALTH_ORDER = {Health.OFF_TRACK: 0, Health.AT_RISK: 1, Health.ON_TRACK: 2, Health.ACHIEVED: 3, "": 4}
@@ -179,6 +191,21 @@ def entry_list_for_goal(*, user: User, goal: Goal) -> QuerySet[ProgressEntry]:
     )
 
 
+def largest_day_logged(*, user_ids, kpi: Kpi) -> Decimal | None:
+    """The largest amount one of these people logged on one day on the KPI (non-voided entries), or None.
+    Queries: 1."""
+    row = (
+        ProgressEntry.objects.filter(user_id__in=list(user_ids), kpi=kpi, voided_at__isnull=True)
+        .order_by()
+        .values("user_id", "date")
+        .annotate(total=Sum("value"))
+        .order_by("-total")
+        .values_list("total", flat=True)
+        .first()
+    )
+    return None if row is None else Decimal(str(row))
+
+
 def micro_goal_list_for_goal(*, goal: Goal) -> QuerySet[MicroGoal]:
     """The goal's micro goals but the cancelled ones, by period then assignee, with assignee and KPI. The goal is
     one the caller may see (goal_get_for_user): so are its micro goals."""
@@ -221,25 +248,58 @@ def kpi_get(*, id: int) -> Kpi:
 # `team_ids` are those the viewer manages (teams.selectors.managed_team_ids, possibly narrowed to one team's tree).
 
 
+@dataclass(frozen=True)
+class RepGoal:
+    """One of a rep's hard goals on the dashboard row: enough to list and link it."""
+
+    id: int
+    title: str
+    status: str
+    health: str
+    attainment: Decimal
+
+
 @dataclass
 class RepRow:
+    """A rep's row. Its figures are named aggregates of the rep's own hard goals in the period (micro goals are
+    plans inside those goals, never counted as goals):
+    - attainment = the plain average of those goals' attainment % (each goal weighs the same);
+    - health = the worst health among those still active (among all of them once none is active)."""
+
     membership: Membership
-    attainment: Decimal | None = None
-    health: str = ""
-    goals: int = 0
+    goals: list[RepGoal] = field(default_factory=list)
     last_entry: datetime.date | None = None
     entries_this_week: int = 0
-    _attainments: list = field(default_factory=list)
-    _healths: list = field(default_factory=list)
 
     @property
     def user(self):
         return self.membership.user
 
+    @property
+    def attainment(self) -> Decimal | None:
+        if not self.goals:
+            return None
+        return sum((g.attainment for g in self.goals), Decimal(0)) / len(self.goals)
+
+    @property
+    def health(self) -> str:
+        live = [g.health for g in self.goals if g.status == Goal.Status.ACTIVE and g.health]
+        live = live or [g.health for g in self.goals if g.health]
+        return min(live, key=HEALTH_ORDER.get, default="")
+
+    @property
+    def health_counts(self) -> list[tuple[str, int]]:
+        """[(health, how many goals)] worst first, for "1 off track, 2 on track"."""
+        counts: dict[str, int] = {}
+        for goal in self.goals:
+            if goal.health:
+                counts[goal.health] = counts.get(goal.health, 0) + 1
+        return sorted(counts.items(), key=lambda item: HEALTH_ORDER[item[0]])
+
 
 def dashboard_rep_rows(*, team_ids, start: datetime.date, end: datetime.date, today: datetime.date) -> list[RepRow]:
-    """One row per current rep of the teams, worst health first. Queries: 4, whatever the number of reps —
-    rep memberships, their own goals in the period, their micro goals in the period, one aggregate of entries."""
+    """One row per current rep of the teams, worst health first. Queries: 3, whatever the number of reps —
+    rep memberships, their own hard goals in the period, one aggregate of entries."""
     rows = {
         m.user_id: RepRow(m)
         for m in active_memberships(today)
@@ -251,22 +311,15 @@ def dashboard_rep_rows(*, team_ids, start: datetime.date, end: datetime.date, to
     overlap = Q(start_date__lte=min(end, today), due_date__gte=start)  # in the period and started by today
     goals = (
         Goal.objects.filter(overlap, owner_user_id__in=list(rows))
-        .exclude(status=Goal.Status.CANCELLED)
-        .values_list("owner_user_id", "status", "current_value", "baseline_value", "target_value", "health")
+        .exclude(status__in=[Goal.Status.CANCELLED, Goal.Status.DRAFT])
+        .order_by("due_date", "title", "id")
+        .values_list(
+            "owner_user_id", "id", "title", "status", "health", "current_value", "baseline_value", "target_value"
+        )
     )
-    micro_goals = (
-        MicroGoal.objects.filter(overlap, assignee_id__in=list(rows))
-        .exclude(status=MicroGoal.Status.CANCELLED)
-        .values_list("assignee_id", "status", "current_value", "target_value", "health")
-    )
-    items = [(u, s, c, b, t, h) for u, s, c, b, t, h in goals]
-    items += [(u, s, c, Decimal(0), t, h) for u, s, c, t, h in micro_goals]
-    for user_id, status, current, baseline, target, health in items:
-        row = rows[user_id]
-        row.goals += 1
-        row._attainments.append(pace.attainment_percent(current=current, baseline=baseline, target=target))
-        if health:
-            row._healths.append((status == Goal.Status.ACTIVE, health))
+    for user_id, goal_id, title, status, health, current, baseline, target in goals:
+        attainment = pace.attainment_percent(current=current, baseline=baseline, target=target)
+        rows[user_id].goals.append(RepGoal(goal_id, title, status, health, attainment))
     week_start = today - datetime.timedelta(days=today.weekday())
     for user_id, last, week in (
         ProgressEntry.objects.filter(user_id__in=list(rows), voided_at__isnull=True, date__lte=today)
@@ -276,11 +329,6 @@ def dashboard_rep_rows(*, team_ids, start: datetime.date, end: datetime.date, to
         .values_list("user_id", "last", "week")
     ):
         rows[user_id].last_entry, rows[user_id].entries_this_week = last, week
-    for row in rows.values():
-        if row._attainments:
-            row.attainment = sum(row._attainments) / len(row._attainments)
-        live = [h for active, h in row._healths if active] or [h for _, h in row._healths]
-        row.health = min(live, key=HEALTH_ORDER.get, default="")
     return sorted(
         rows.values(),
         key=lambda r: (
@@ -288,6 +336,20 @@ def dashboard_rep_rows(*, team_ids, start: datetime.date, end: datetime.date, to
             r.attainment if r.attainment is not None else Decimal(10**6),
             str(r.user).casefold(),
         ),
+    )
+
+
+def goal_list_with_plans_ahead(*, team: Team, today: datetime.date) -> list[Goal]:
+    """Active goals of the team (with sub-teams) and of its current reps that have active micro goals starting after
+    `today`: the breakdowns a change of the team (holiday, capacity, member) may put out of date. Queries: 3."""
+    team_ids = team_ids_with_descendants([team.id])
+    reps = active_memberships(today).filter(team_id__in=team_ids, role=Membership.Role.REP).values("user_id")
+    ahead = MicroGoal.objects.filter(goal=OuterRef("pk"), status=MicroGoal.Status.ACTIVE, start_date__gt=today)
+    return list(
+        Goal.objects.filter(Q(owner_team_id__in=team_ids) | Q(owner_user_id__in=reps), status=Goal.Status.ACTIVE)
+        .filter(Exists(ahead))
+        .select_related("kpi", "owner_user", "owner_team")
+        .order_by("due_date", "title")
     )
 
 
@@ -325,3 +387,312 @@ def calendars_for_goals(*, goals) -> dict[int, WorkingCalendar]:
     calendars = calendars_for_teams(team_ids={t for t in team_of.values() if t})
     default = WorkingCalendar()
     return {goal_id: calendars.get(team_id, default) for goal_id, team_id in team_of.items()}
+
+
+# --- Reminders and the digest: who is due (goals.services.reminders sends) ---------------------------------------
+# Set-based: whether there are 5 reps or 5,000, choosing who is due costs the same few queries (local times are
+# worked out per *timezone*, not per user, and turned into one filter).
+
+DIGEST_WEEKDAY = 1  # ISO Monday
+DIGEST_HOUR = 8  # manager's local time
+
+
+def goal_figures_attach(goals, *, today: datetime.date) -> None:
+    """Set `goal.figures` (goals.figures.GoalFigures) on each goal, on the engine's calendar for its owner.
+    Queries: those of calendars_for_goals (at most 3), whatever the number of goals."""
+    goals = list(goals)
+    calendars = calendars_for_goals(goals=goals)
+    for goal in goals:
+        goal.figures = figures_for(goal, calendar=calendars[goal.id], today=today)
+
+
+def local_now_by_timezone(now: datetime.datetime) -> dict[str, datetime.datetime]:
+    """The local time in every timezone an active user has (one query: timezones number in the tens)."""
+    local = {}
+    for name in User.objects.filter(is_active=True).order_by().values_list("timezone", flat=True).distinct():
+        try:
+            local[name] = now.astimezone(zoneinfo.ZoneInfo(name))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            logger.warning("Users with the unknown timezone %r get no timed reminders", name)
+    return local
+
+
+@dataclass(frozen=True)
+class DeadlineDelivery:
+    user: User
+    kind: str  # Notification.Kind: deadline_reminder (to the owner) or goal_off_track (to their managers)
+    key: str  # deadline:<goal>:<days>, the same for both kinds
+    goal: Goal  # with .figures
+    days: int  # days until the due date
+
+
+def deadline_deliveries(*, today: datetime.date) -> list[DeadlineDelivery]:
+    """Goals due in N days (settings.PACER["DEADLINE_REMINDER_DAYS"]) and not achieved: one delivery to each
+    owner (a team goal's owners are the nearest managers of the team); an off-track personal goal also to the
+    nearest managers of the owner's team. Those already delivered are left out. Queries: goals, the owners'
+    memberships, the team tree, the managers, the calendars (2–3), the keys already delivered."""
+    days_by_due = {today + datetime.timedelta(days=n): n for n in settings.PACER["DEADLINE_REMINDER_DAYS"]}
+    goals = list(
+        Goal.objects.filter(status=Goal.Status.ACTIVE, due_date__in=list(days_by_due))
+        .exclude(health=Health.ACHIEVED)
+        .select_related("kpi", "owner_user", "owner_team")
+        .order_by("id")
+    )
+    if not goals:
+        return []
+    # The team a user-owned goal belongs to: the owner's rep team, else a team they manage.
+    owner_team: dict[int, int] = {}
+    owner_ids = {g.owner_user_id for g in goals if g.owner_user_id}
+    for user_id, team_id, role in (
+        active_memberships(today).filter(user_id__in=owner_ids).order_by("id").values_list("user_id", "team_id", "role")
+    ):
+        if role == Membership.Role.REP or user_id not in owner_team:
+            owner_team[user_id] = team_id
+    parents = team_parents()
+    goal_teams = {*owner_team.values(), *(g.owner_team_id for g in goals if g.owner_team_id)}
+    managers_by_team: dict[int, list[User]] = defaultdict(list)
+    for membership in (
+        active_memberships(today)
+        .filter(
+            role=Membership.Role.MANAGER,
+            user__is_active=True,
+            team_id__in=team_ids_with_ancestors(goal_teams, parents=parents),
+        )
+        .select_related("user")
+        .order_by("team_id", "user_id")
+    ):
+        managers_by_team[membership.team_id].append(membership.user)
+
+    def nearest_managers(team_id, *, excluding=None) -> list[User]:
+        """The team's managers, or those of the closest team above it that has any."""
+        seen = set()
+        while team_id is not None and team_id not in seen:
+            seen.add(team_id)
+            found = [u for u in managers_by_team.get(team_id, ()) if u.id != excluding]
+            if found:
+                return found
+            team_id = parents.get(team_id)
+        return []
+
+    goal_figures_attach(goals, today=today)
+    deliveries = []
+    for goal in goals:
+        days = days_by_due[goal.due_date]
+        key = f"deadline:{goal.id}:{days}"
+        if goal.owner_user_id:
+            owners = [goal.owner_user] if goal.owner_user.is_active else []
+            team_id = owner_team.get(goal.owner_user_id)
+            managers = nearest_managers(team_id, excluding=goal.owner_user_id) if team_id else []
+        else:
+            owners = nearest_managers(goal.owner_team_id)
+            managers = []  # a team goal's owners are its managers: they already hear about it
+        deliveries += [DeadlineDelivery(owner, Kind.DEADLINE_REMINDER, key, goal, days) for owner in owners]
+        if goal.health == Health.OFF_TRACK:
+            owner_ids_here = {u.id for u in owners}
+            deliveries += [
+                DeadlineDelivery(manager, Kind.GOAL_OFF_TRACK, key, goal, days)
+                for manager in managers
+                if manager.id not in owner_ids_here
+            ]
+    return _undelivered(deliveries)
+
+
+def _undelivered(deliveries: list) -> list:
+    delivered = notification_keys_delivered(pairs=[(d.user.id, d.key) for d in deliveries])
+    return [d for d in deliveries if (d.user.id, d.key) not in delivered]
+
+
+@dataclass(frozen=True)
+class CheckinDelivery:
+    user: User
+    key: str  # checkin:<user>:<local date>
+    day: datetime.date  # the rep's local today
+
+
+def checkin_due_memberships(*, now: datetime.datetime) -> list[tuple[Membership, datetime.date]]:
+    """The reps to remind now, each with their local today: local time at or past their reminder hour (and
+    still the same local date), a working day of their team (weekdays and holidays), an active micro goal
+    covering the day, and no non-voided entry dated that day. Queries: timezones, the reps (one query
+    whatever their number), and the team calendars."""
+    local = local_now_by_timezone(now)
+    # Users share a handful of local dates at any instant (UTC-12 … UTC+14): one condition per date,
+    # each listing the timezones on that date with the local hour they have reached.
+    hour_reached_by_date: dict[datetime.date, Q] = defaultdict(Q)
+    for name, local_now in local.items():
+        hour_reached_by_date[local_now.date()] |= Q(user__timezone=name, user__reminder_hour__lte=local_now.hour)
+    condition = None
+    for day, hour_reached in hour_reached_by_date.items():
+        on_day = (
+            hour_reached
+            & Q(active_from__lte=day)
+            & (Q(active_to__isnull=True) | Q(active_to__gte=day))
+            & Q(team__working_weekdays__contains=str(day.isoweekday()))
+            & Exists(
+                MicroGoal.objects.filter(
+                    assignee_id=OuterRef("user_id"),
+                    status=MicroGoal.Status.ACTIVE,
+                    goal__status=Goal.Status.ACTIVE,
+                    start_date__lte=day,
+                    due_date__gte=day,
+                )
+            )
+            & ~Exists(ProgressEntry.objects.filter(user_id=OuterRef("user_id"), date=day, voided_at__isnull=True))
+        )
+        condition = on_day if condition is None else condition | on_day
+    if condition is None:
+        return []
+    reps = list(
+        Membership.objects.filter(condition, role=Membership.Role.REP, user__is_active=True)
+        .select_related("user")
+        .order_by("user_id")
+    )
+    if not reps:
+        return []
+    calendars = calendars_for_teams(team_ids={m.team_id for m in reps})
+    due = []
+    for membership in reps:
+        day = local[membership.user.timezone].date()
+        if calendars[membership.team_id].is_working_day(day):  # the query checked weekdays; this adds holidays
+            due.append((membership, day))
+    return due
+
+
+def checkin_deliveries(*, now: datetime.datetime) -> list[CheckinDelivery]:
+    """One check-in reminder per due rep and local date (checkin_due_memberships), those not yet delivered."""
+    deliveries = [
+        CheckinDelivery(m.user, f"checkin:{m.user_id}:{day.isoformat()}", day)
+        for m, day in checkin_due_memberships(now=now)
+    ]
+    return _undelivered(deliveries)
+
+
+@dataclass
+class DigestSection:
+    """One team a manager manages: its active goals (the team's own and its reps', with .figures), how they
+    stand, and the reps who logged nothing last week although it had working days."""
+
+    team: Team
+    goals: list[Goal]
+    silent: list[User]
+
+    @property
+    def average_attainment(self) -> Decimal | None:
+        """The plain average of the goals' attainment % (each goal weighs the same), as the dashboard's rows."""
+        if not self.goals:
+            return None
+        return sum((g.figures.attainment for g in self.goals), Decimal(0)) / len(self.goals)
+
+    @property
+    def on_track_count(self) -> int:
+        """On track or already achieved: neither needs attention."""
+        return sum(1 for g in self.goals if g.health in (Health.ON_TRACK, Health.ACHIEVED))
+
+    @property
+    def at_risk(self) -> list[Goal]:
+        return [g for g in self.goals if g.health == Health.AT_RISK]
+
+    @property
+    def off_track(self) -> list[Goal]:
+        return [g for g in self.goals if g.health == Health.OFF_TRACK]
+
+    @property
+    def at_risk_count(self) -> int:
+        return len(self.at_risk)
+
+    @property
+    def off_track_count(self) -> int:
+        return len(self.off_track)
+
+    @property
+    def by_attainment(self) -> list[Goal]:
+        return sorted(self.goals, key=lambda g: (g.figures.attainment, g.id))
+
+
+@dataclass
+class DigestDelivery:
+    user: User
+    key: str  # digest:<user>:<ISO year-week>
+    monday: datetime.date
+    last_monday: datetime.date
+    last_sunday: datetime.date
+    teams: list[Team]
+    sections: list[DigestSection] = field(default_factory=list)
+
+
+def digest_deliveries(*, now: datetime.datetime) -> list[DigestDelivery]:
+    """The weekly digests due now: to each manager whose local time is Monday at or after 08:00 (an hourly job,
+    so it goes out at 08:xx; a missed run is caught up later that Monday), not yet delivered. Per team they
+    manage: its active goals (the team's own and its reps'), at-risk and off-track goals, and the reps who logged
+    nothing last week (Monday to Sunday) although it had working days. Queries: timezones, managers, keys
+    delivered, team tree, reps, goals, their calendars, last week's loggers, the reps' calendars."""
+    local = local_now_by_timezone(now)
+    due_zones = [n for n, t in local.items() if t.isoweekday() == DIGEST_WEEKDAY and t.hour >= DIGEST_HOUR]
+    if not due_zones:
+        return []
+    # Every timezone that is on a Monday right now is on the same Monday (offsets span 26 hours).
+    monday = local[due_zones[0]].date()
+    year, week, _ = monday.isocalendar()
+    last_monday, last_sunday = monday - datetime.timedelta(days=7), monday - datetime.timedelta(days=1)
+    teams_by_manager: dict[int, list[Team]] = defaultdict(list)
+    managers: dict[int, User] = {}
+    for membership in (
+        active_memberships(monday)
+        .filter(role=Membership.Role.MANAGER, user__is_active=True, user__timezone__in=due_zones)
+        .select_related("user", "team")
+        .order_by("user_id", "team__name")
+    ):
+        managers[membership.user_id] = membership.user
+        teams_by_manager[membership.user_id].append(membership.team)
+    deliveries = _undelivered(
+        [
+            DigestDelivery(
+                user,
+                f"digest:{user.id}:{year}-W{week:02d}",
+                monday,
+                last_monday,
+                last_sunday,
+                teams_by_manager[user.id],
+            )
+            for user in managers.values()
+        ]
+    )
+    if not deliveries:
+        return []
+
+    parents = team_parents()
+    below = {team.id: team_ids_with_descendants([team.id], parents=parents) for d in deliveries for team in d.teams}
+    all_team_ids = set().union(*below.values())
+    reps = list(
+        active_memberships(monday)
+        .filter(role=Membership.Role.REP, team_id__in=all_team_ids, user__is_active=True)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username")
+    )
+    rep_ids = {m.user_id for m in reps}
+    goals = list(
+        Goal.objects.filter(status=Goal.Status.ACTIVE)
+        .filter(Q(owner_team_id__in=all_team_ids) | Q(owner_user_id__in=rep_ids))
+        .select_related("kpi", "owner_user", "owner_team")
+    )
+    goal_figures_attach(goals, today=org_today(now))
+    logged = set(
+        ProgressEntry.objects.filter(
+            user_id__in=rep_ids, date__gte=last_monday, date__lte=last_sunday, voided_at__isnull=True
+        )
+        .order_by()
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    calendars = calendars_for_teams(team_ids={m.team_id for m in reps}) if reps else {}
+    for delivery in deliveries:
+        for team in delivery.teams:
+            team_reps = [m for m in reps if m.team_id in below[team.id]]
+            team_rep_ids = {m.user_id for m in team_reps}
+            silent = [
+                m.user
+                for m in team_reps
+                if calendars[m.team_id].count(last_monday, last_sunday) > 0 and m.user_id not in logged
+            ]
+            team_goals = [g for g in goals if g.owner_team_id in below[team.id] or g.owner_user_id in team_rep_ids]
+            delivery.sections.append(DigestSection(team, team_goals, silent))
+    return deliveries

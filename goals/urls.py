@@ -12,6 +12,7 @@ urlpatterns = [
     path("goals/new/achievability/", manager.goal_achievability, name="goal_achievability"),
     path("goals/new/preview/", manager.goal_create_preview, name="goal_create_preview"),
     path("goals/bulk/", manager.goal_bulk, name="goal_bulk"),
+    path("teams/<int:team_id>/plans-affected/", manager.team_plans_affected, name="team_plans_affected"),
     path("goals/<int:goal_id>/", goal_page.goal_detail, name="goal_detail"),
     path("goals/<int:goal_id>/edit/", goal_page.goal_edit, name="goal_edit"),
     path("goals/<int:goal_id>/replan/", goal_page.goal_replan, name="goal_replan"),

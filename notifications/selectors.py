@@ -38,3 +38,13 @@ def in_quiet_hours(*, user, at: datetime.datetime) -> bool:
     if start < end:
         return start <= local < end
     return local >= start or local < end
+
+
+def notification_keys_delivered(*, pairs) -> set[tuple[int, str]]:
+    """Which (user id, key) pairs already have a notification (one query): a job that finds the same people
+    again can skip them (notify() would ignore them anyway; this only saves its queries)."""
+    pairs = list(pairs)
+    if not pairs:
+        return set()
+    user_ids, keys = {user_id for user_id, _ in pairs}, {key for _, key in pairs}
+    return set(Notification.objects.filter(user_id__in=user_ids, key__in=keys).order_by().values_list("user_id", "key"))

@@ -51,3 +51,22 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 left -= 1
         return day
+
+
+def org_today(now: datetime.datetime | None = None) -> datetime.date:
+    """The organisation's local date (settings.TIME_ZONE), whatever timezone is active: daily jobs run on it,
+    and every goal's figures (pace, working days left) are counted on it."""
+    import zoneinfo
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE)).date()
+
+
+def format_day(day: datetime.date, *, weekday: bool = False, today: datetime.date | None = None) -> str:
+    """The one way Pacer writes a date: "1 Dec" this year, "1 Jan 1999" another year; "Fri 1 Jan 1999" with
+    `weekday`. (The `day` template filter in goals/templatetags/pacer.py is this function.)"""
+    today = today or org_today()
+    text = f"{day.day} {day:%b}" + ("" if day.year == today.year else f" {day.year}")
+    return f"{day:%a} {text}" if weekday else text

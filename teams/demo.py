@@ -92,9 +92,8 @@ def seed_org(*, progress=lambda it, **kw: it) -> DemoOrg:
         demo.managers.append(manager)
         for _ in range(6):
             first, last = FIRST_NAMES[rep_no], LAST_NAMES[rep_no % len(LAST_NAMES)]
-            # The first demo rep asks for check-in reminders from midnight, so `make run` shows one being
-            # delivered on any working day (history stops yesterday: nobody has logged today yet).
-            rep = _user(f"rep{rep_no + 1}", first, last, tz, reminder_hour=0 if rep_no == 0 else 16)
+            # The first demo rep is reminded at 09:00, a working hour (the demo seeds today's reminder itself).
+            rep = _user(f"rep{rep_no + 1}", first, last, tz, reminder_hour=9 if rep_no == 0 else 16)
             capacity = Decimal("0.50") if rep_no % 6 == 5 else Decimal("1.00")  # one part-timer per team
             _member(rep, team, Membership.Role.REP, capacity, since)
             demo.reps.append(rep)

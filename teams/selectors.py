@@ -30,6 +30,11 @@ def _parents() -> dict[int, int | None]:
     return dict(Team.objects.order_by().values_list("id", "parent_id"))
 
 
+def team_parents() -> dict[int, int | None]:
+    """{team id: parent id} for the whole hierarchy (one query): pass it as `parents=` to the tree walks."""
+    return _parents()
+
+
 def team_ids_with_descendants(team_ids, *, parents=None) -> set[int]:
     """The given teams and all teams below them (one query, none when the tree is passed in)."""
     parents = _parents() if parents is None else parents

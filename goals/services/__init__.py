@@ -5,10 +5,10 @@ Split by subject so each file stays small:
 - breakdown.py  micro goals: generate (with preview), re-plan
 - progress.py   the ledger and the engine: record, update, void, recompute, close due goals
 - progress_import.py  many entries at once (CRM bulk sync, CSV): validate every row set-based, then bulk insert
-- reminders.py  deadline and check-in reminders, the weekly manager digest: who is due, one notify() each
+- reminders.py  deadline and check-in reminders, the weekly manager digest: one notify() per due recipient
 """
 
-from .breakdown import PlanRow, goal_replan, micro_goals_generate
+from .breakdown import PlanRow, goal_replan, micro_goals_generate, micro_goals_out_of_date
 from .goals import Achievability, achievability_assess, goal_activate, goal_cancel, goal_create, goal_update
 from .kpis import kpi_create, kpi_update
 from .progress import (
@@ -19,7 +19,13 @@ from .progress import (
     progress_void,
 )
 from .progress_import import ImportRejected, ImportResult, ImportRow, RowError, progress_import, progress_import_check
-from .reminders import checkin_reminders_send, deadline_reminders_send, manager_digests_send, org_today
+from .reminders import (
+    checkin_reminders_send,
+    deadline_reminders_send,
+    manager_digests_send,
+    org_today,
+    reminder_notify,
+)
 
 __all__ = [
     "Achievability",
@@ -41,6 +47,7 @@ __all__ = [
     "kpi_update",
     "manager_digests_send",
     "micro_goals_generate",
+    "micro_goals_out_of_date",
     "org_today",
     "progress_import",
     "progress_import_check",
@@ -48,4 +55,5 @@ __all__ = [
     "progress_record",
     "progress_update",
     "progress_void",
+    "reminder_notify",
 ]

@@ -64,6 +64,7 @@ class PlanRow:
     weight: Decimal
     target: Decimal
     micro_goal: MicroGoal | None = None
+    previous: Decimal | None = None  # re-plan: the target this rep and period had before (None: a new micro goal)
 
 
 @transaction.atomic
@@ -139,11 +140,13 @@ def goal_replan(
     as_of: datetime.date | None = None,
     replanned_by: User,
     reason: str = "",
+    preview: bool = False,
 ) -> list[PlanRow]:
     """Spread what is still missing of the target over the current and future periods (see the module notes).
 
     Re-plans the micro goals on the goal's own KPI; leading-indicator micro goals are left as they are.
-    Returns the rows of the current and future periods.
+    Returns the rows of the current and future periods, each with `previous` (the target the micro goal of that
+    rep and period had, None for a new one). With `preview`, the same rules and messages and nothing written.
     """
     as_of = as_of or timezone.localdate()
     goal = (
@@ -188,12 +191,15 @@ def goal_replan(
             to_create.append(micro)
         else:
             to_update.append(micro)
+        row.previous = None if micro.pk is None else micro.target_value
         micro.target_value, micro.status = row.target, MicroGoal.Status.ACTIVE
         micro.full_clean(exclude=["goal", "assignee", "kpi"], validate_constraints=False)  # as in generate
         row.micro_goal = micro
     for micro in current.values():  # nothing left for them: kept as history
         micro.status = MicroGoal.Status.CANCELLED
         to_update.append(micro)
+    if preview:
+        return rows
     MicroGoal.objects.bulk_update(to_update, ["target_value", "status"])
     MicroGoal.objects.bulk_create(to_create)
 
@@ -210,6 +216,28 @@ def goal_replan(
     )
     progress_recompute(goal_ids=[goal.id], micro_goal_ids=[row.micro_goal.id for row in rows])
     return rows
+
+
+def micro_goals_out_of_date(*, goal: Goal, as_of: datetime.date) -> int:
+    """How many micro goals of the periods ahead (starting after `as_of`) a plan made today would set differently:
+    the same total over the same periods, split by today's reps, capacities and working days. Non-zero when the
+    team changed inside a live breakdown (a holiday added, a capacity changed, a rep joined or left); progress
+    does not count (that is what a re-plan also catches up). Read-only. Queries: constant (5–7)."""
+    ahead = list(
+        goal.micro_goals.filter(kpi_id=goal.kpi_id, status=MicroGoal.Status.ACTIVE, start_date__gt=as_of)
+        .order_by("start_date")
+        .values_list("assignee_id", "start_date", "due_date", "target_value")
+    )
+    if not ahead:
+        return 0
+    planned = {(user_id, start, end): target for user_id, start, end, target in ahead}
+    period_list = sorted({breakdown.Period(start, end) for _, start, end in planned}, key=lambda p: p.start)
+    try:
+        rows = _plan(goal.kpi, sum(planned.values(), Decimal(0)), period_list, _assignees(goal, chosen=None))
+    except ValidationError:  # nobody left to plan for: every micro goal ahead would change
+        return len(planned)
+    fresh = {(row.assignee.pk, row.start, row.end): row.target for row in rows if row.target}
+    return sum(1 for key in planned.keys() | fresh.keys() if planned.get(key) != fresh.get(key))
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------------
@@ -364,10 +392,11 @@ def _check_cap(rows: list[PlanRow]) -> None:
         for day in sorted(days):
             at_once = sum(1 for s, e in spans if s <= day <= e)
             if at_once > cap:
+                # Leaving someone out only helps when the breakdown has others to share the target.
+                fix = f"leave {names[pk]} out of this breakdown, or plan it" if len(intervals) > 1 else "plan it"
                 raise ValidationError(
                     f"{names[pk]} would have {at_once} active micro goals at once (on {day:%d %b %Y}); the limit "
-                    f"is {cap} — leave {names[pk]} out of this breakdown, or plan it after some of their "
-                    "micro goals end."
+                    f"is {cap} — {fix} after some of their micro goals end."
                 )
 
 

@@ -1,5 +1,6 @@
 """KPIs: what can be measured. Admins configure them."""
 
+from babel.numbers import list_currencies
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -53,7 +54,17 @@ def kpi_update(*, kpi: Kpi, **fields) -> Kpi:
     return kpi
 
 
+def currency_code_error(code: str) -> str | None:
+    """Why `code` is not an ISO 4217 currency code (Babel's list), or None when it is one."""
+    if code.upper() in list_currencies():
+        return None
+    return f"“{code}” is not an ISO 4217 currency code: use three letters such as USD, EUR or GBP."
+
+
 def _validate(kpi: Kpi) -> None:
+    if kpi.unit == Kpi.Unit.CURRENCY:
+        if not kpi.currency_code:
+            raise ValidationError({"currency_code": "A currency KPI needs its ISO 4217 currency code, e.g. USD."})
+        if error := currency_code_error(kpi.currency_code):
+            raise ValidationError({"currency_code": error})
     kpi.full_clean()
-    if kpi.unit == Kpi.Unit.CURRENCY and len(kpi.currency_code) != 3:
-        raise ValidationError({"currency_code": "A currency KPI needs a three-letter currency code, e.g. USD."})

@@ -45,9 +45,16 @@ from goals.models import VALUE, Goal, GoalRevision, Health, Kpi, MicroGoal, Prog
 from goals.numbers import exact_sum
 from goals.selectors import entry_rewritable_by
 from teams.audit import audit_record
-from teams.calendar import WorkingCalendar
+from teams.calendar import WorkingCalendar, org_today
 from teams.models import AuditEvent, Membership, Team, User
-from teams.selectors import active_memberships, calendars_for_teams, team_ids_with_ancestors, user_ids_visible_to
+from teams.selectors import (
+    active_memberships,
+    calendars_for_teams,
+    team_ids_with_ancestors,
+    team_ids_with_descendants,
+    team_parents,
+    user_ids_visible_to,
+)
 from teams.validators import NON_ASCII_DIGITS_MESSAGE, has_non_ascii_digits, validate_pacer_date
 
 from .enqueue import enqueue_recompute
@@ -334,21 +341,32 @@ def _touched(*, user_id: int, kpi_id: int, dates: set[datetime.date]) -> tuple[l
 
     Goals on the KPI whose window contains a date, owned by the user or by a team the user was a rep
     of on a date, or any team above it; the user's micro goals on the KPI whose window contains a date.
-    Four queries whatever the number of goals or dates (rep teams, team tree, goals, micro goals).
+    A forecast also reads the history before its window (goals/pace.py): so the same goals and micro goals
+    starting within that history after a date, and — for the team fallback of the prior — the personal goals
+    and micro goals, starting after a date, of the current reps of those teams.
+    Five queries whatever the number of goals or dates (rep teams, team tree, teammates, goals, micro goals).
     With two dates (an edit that moves an entry) the result may include a goal that only one date
     touches through the other date's team: a harmless extra recompute, never a missed one.
     """
-    on_a_date, in_window = Q(pk__in=[]), Q(pk__in=[])
+    on_a_date, in_window, ahead = Q(pk__in=[]), Q(pk__in=[]), Q(pk__in=[])
+    # Calendar days that surely cover FORECAST_HISTORY_WORKING_DAYS working days (weekends, holidays).
+    history = datetime.timedelta(days=2 * settings.PACER["FORECAST_HISTORY_WORKING_DAYS"] + 14)
     for day in dates:
         on_a_date |= Q(active_from__lte=day) & (Q(active_to__isnull=True) | Q(active_to__gte=day))
-        in_window |= Q(start_date__lte=day, due_date__gte=day)
+        in_window |= Q(start_date__lte=day + history, due_date__gte=day)
+        ahead |= Q(start_date__gt=day, start_date__lte=day + history)
     rep_teams = Membership.objects.filter(on_a_date, user_id=user_id, role=Membership.Role.REP)
     teams = team_ids_with_ancestors(set(rep_teams.values_list("team_id", flat=True)))
-    goals = Goal.objects.filter(in_window, status=Goal.Status.ACTIVE, kpi_id=kpi_id).filter(
-        Q(owner_user_id=user_id) | Q(owner_team_id__in=teams)
+    teammates = set(
+        active_memberships(org_today())
+        .filter(role=Membership.Role.REP, team_id__in=teams)
+        .values_list("user_id", flat=True)
     )
-    micro_goals = MicroGoal.objects.filter(
-        in_window, status=MicroGoal.Status.ACTIVE, kpi_id=kpi_id, assignee_id=user_id
+    goals = Goal.objects.filter(status=Goal.Status.ACTIVE, kpi_id=kpi_id).filter(
+        (in_window & (Q(owner_user_id=user_id) | Q(owner_team_id__in=teams))) | (ahead & Q(owner_user_id__in=teammates))
+    )
+    micro_goals = MicroGoal.objects.filter(status=MicroGoal.Status.ACTIVE, kpi_id=kpi_id).filter(
+        (in_window & Q(assignee_id=user_id)) | (ahead & Q(assignee_id__in=teammates))
     )
     return list(goals.values_list("id", flat=True)), list(micro_goals.values_list("id", flat=True))
 
@@ -420,13 +438,16 @@ def _recompute_batch(model, ids: list[int], *, today: datetime.date, now: dateti
     if not targets:
         return 0
     run_rate_days = settings.PACER["RUN_RATE_WORKING_DAYS"]
+    calendars = _calendars(targets, today=today)
     windows = [
         pace.window(calendar, start=t.start, due=t.due, today=today, run_rate_days=run_rate_days)
-        for t, calendar in zip(targets, _calendars(targets, today=today), strict=True)
+        for t, calendar in zip(targets, calendars, strict=True)
     ]
     sums = _aggregate(targets, windows)
+    history = _history_rates(targets, calendars, today=today)
     rows = [
-        (t.id, *_progress(t, w, sums.get(row_no))) for row_no, (t, w) in enumerate(zip(targets, windows, strict=True))
+        (t.id, *_progress(t, w, sums.get(row_no), history[row_no]))
+        for row_no, (t, w) in enumerate(zip(targets, windows, strict=True))
     ]
     _write(model, rows, now=now)
     return len(rows)
@@ -547,8 +568,8 @@ def _aggregate(
         return {row[0]: tuple(exact_sum(x) for x in row[1:]) for row in cursor.fetchall()}
 
 
-def _progress(target: _Target, w: pace.Window, sums) -> tuple[Decimal, Decimal, Decimal, str]:
-    """(current, expected, forecast, health) of one target from its window and its aggregate row."""
+def _progress(target: _Target, w: pace.Window, sums, history: "_History") -> tuple:
+    """(current, expected, forecast, forecast_low, forecast_high, chance, health) of one target."""
     kpi, quantum = target.kpi, target.kpi.quantum
     # Nothing counted yet: a flow stands at 0, a level at its baseline.
     total, latest, recent = sums or (Decimal(0), target.baseline, Decimal(0))
@@ -557,29 +578,205 @@ def _progress(target: _Target, w: pace.Window, sums) -> tuple[Decimal, Decimal, 
     expected = pace.expected_value(
         baseline=target.baseline, target=target.target, elapsed=w.elapsed, total=w.total, quantum=quantum
     )
-    forecast = pace.forecast_value(
-        current=current, recent_total=recent, recent_days=w.recent_days, left=w.left, is_level=is_level, quantum=quantum
+    plan_rate = (target.target - target.baseline) / w.total if w.total else Decimal(0)
+    today_open = w.completed < w.elapsed  # today is a working day of the window, still being logged
+    if is_level:  # how far the level moved from the baseline per elapsed working day; the plan as prior
+        own_rate, prior, seen = (current - target.baseline) / max(1, w.elapsed), plan_rate, w.elapsed
+    else:
+        own_rate = pace.run_rate(
+            recent_total=recent, logged_today=history.logged_today, recent_days=w.recent_days, today_open=today_open
+        )
+        prior = history.prior_rate if history.prior_rate is not None else plan_rate
+        seen = w.completed
+    rate = pace.blended_rate(
+        run_rate=own_rate,
+        elapsed=seen,
+        prior_rate=prior,
+        credibility_days=settings.PACER["FORECAST_CREDIBILITY_WORKING_DAYS"],
+        is_level=is_level,
     )
-    owed_before_today = pace.expected_value(
-        baseline=target.baseline, target=target.target, elapsed=w.completed, total=w.total, quantum=quantum
+    forecast = pace.forecast_value(
+        current=current,
+        rate=rate,
+        left=w.left,
+        quantum=quantum,
+        today_open=today_open and not is_level,
+        logged_today=history.logged_today,
+    )
+    sigma = pace.forecast_spread(sd=history.daily_sd, left=w.left, is_level=is_level)
+    low, high = pace.forecast_range(forecast=forecast, current=current, sigma=sigma, is_level=is_level, quantum=quantum)
+    chance = pace.chance_percent(
+        forecast=forecast, target=target.target, sigma=sigma, higher_is_better=kpi.higher_is_better
     )
     health = pace.health(
         current=current,
-        expected=owed_before_today,
         forecast=forecast,
         baseline=target.baseline,
         target=target.target,
         higher_is_better=kpi.higher_is_better,
-        on_track_ratio=Decimal(str(settings.PACER["HEALTH_ON_TRACK_RATIO"])),
         at_risk_ratio=Decimal(str(settings.PACER["HEALTH_AT_RISK_FORECAST_RATIO"])),
     )
-    return current, expected, forecast, health
+    if health == Health.ACHIEVED:
+        chance = 100
+    return current, expected, forecast, low, high, chance, health
+
+
+# --- history: the prior rate and the day-to-day spread of the forecast ----------------------------------------
+
+
+@dataclass(frozen=True)
+class _History:
+    prior_rate: Decimal | None  # the owner's daily rate before the window (or their team's per capacity); None: unknown
+    daily_sd: Decimal  # spread of the owner's daily totals over the history period and the window so far
+    logged_today: Decimal = Decimal(0)  # what counted entries dated today add up to
+
+
+# Per scope row: the counted entries (the engine's rule, as in _AGGREGATE_SQL) over [start_date, end_date],
+# summed per day; then the sum before `split` (the window's start), the number of such days, and the sum and
+# sum of squares of every day's total. Kept apart from _AGGREGATE_SQL so the two can change independently.
+_HISTORY_SQL = """
+WITH RECURSIVE
+scope (row_no, kpi_id, user_id, team_id, start_date, end_date, split, today) AS (
+    VALUES {scope}
+),
+tree (row_no, team_id) AS (
+    SELECT row_no, team_id FROM scope WHERE team_id IS NOT NULL
+    UNION ALL
+    SELECT tree.row_no, child.id FROM {team} child JOIN tree ON child.parent_id = tree.team_id
+),
+stints AS (
+    SELECT s.row_no, s.kpi_id, m.user_id, s.split, s.today, m.id AS membership_id,
+           CASE WHEN m.active_from > s.start_date THEN m.active_from ELSE s.start_date END AS from_date,
+           CASE WHEN m.active_to IS NULL OR m.active_to > s.end_date THEN s.end_date ELSE m.active_to END AS to_date
+    FROM scope s JOIN tree ON tree.row_no = s.row_no JOIN {membership} m ON m.team_id = tree.team_id
+    WHERE m.role = %s AND m.active_from <= s.end_date AND (m.active_to IS NULL OR m.active_to >= s.start_date)
+),
+team_reps AS (
+    SELECT stints.*,
+           MAX(to_date) OVER (
+               PARTITION BY row_no, user_id ORDER BY from_date, membership_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ) AS covered_to
+    FROM stints
+),
+counted AS (
+    SELECT s.row_no, e.date AS day, e.value AS amount, s.split, s.today
+    FROM scope s JOIN {entry} e ON e.kpi_id = s.kpi_id AND e.user_id = s.user_id
+    WHERE e.voided_at IS NULL AND e.date >= s.start_date AND e.date <= s.end_date
+    UNION ALL
+    SELECT r.row_no, e.date AS day, e.value AS amount, r.split, r.today
+    FROM team_reps r JOIN {entry} e ON e.kpi_id = r.kpi_id AND e.user_id = r.user_id
+    WHERE e.voided_at IS NULL AND e.date >= r.from_date AND e.date <= r.to_date
+      AND (r.covered_to IS NULL OR e.date > r.covered_to)
+),
+daily AS (
+    SELECT row_no, day, split, today, SUM(amount) AS amount FROM counted GROUP BY row_no, day, split, today
+)
+SELECT row_no,
+       SUM(CASE WHEN day < split THEN amount ELSE 0 END),
+       SUM(CASE WHEN day < split THEN 1 ELSE 0 END),
+       SUM(amount),
+       SUM(amount * amount),
+       SUM(CASE WHEN day = today THEN amount ELSE 0 END)
+FROM daily GROUP BY row_no
+"""
+
+
+def _history_rates(targets: list[_Target], calendars: list[WorkingCalendar], *, today: datetime.date) -> list[_History]:
+    """Each target's prior daily rate and daily spread (goals/pace.py, "forecast"), for the whole batch with ONE
+    aggregate query, plus 2 for the capacities of the personal owners' rep teams.
+
+    History period: the FORECAST_HISTORY_WORKING_DAYS working days before the window's start. The prior is the
+    owner's sum over it ÷ its working days when they logged anything then; else, for a person, their rep team's
+    sum ÷ the team's rep capacity × their capacity; else None (the engine then uses the plan's rate). The spread
+    is over the history period and the window through today. "last" KPIs need neither (a level forecasts itself).
+    """
+    history_days = settings.PACER["FORECAST_HISTORY_WORKING_DAYS"]
+    capacity, team_capacity = _rep_capacities(targets, today=today)
+    ops, params, periods = connection.ops, [], []
+    n = len(targets)
+
+    def add(row_no, t, user_id, team_id, first, last):
+        dates = (first, last, t.start, today)
+        params.extend([row_no, t.kpi.id, user_id, team_id, *(ops.adapt_datefield_value(d) for d in dates)])
+
+    for row_no, (t, calendar) in enumerate(zip(targets, calendars, strict=True)):
+        first = calendar.add_working_days(t.start, -history_days)
+        last = max(first, min(today, t.due))
+        periods.append((calendar.count(first, t.start - datetime.timedelta(days=1)), calendar.count(first, last)))
+        if t.kpi.aggregation == Kpi.Aggregation.LAST:
+            continue  # a level needs neither a prior nor a spread
+        add(row_no, t, t.user_id, t.team_id, first, last)
+        if t.team_id is None and t.user_id in capacity:
+            add(n + row_no, t, None, capacity[t.user_id][0], first, t.start - datetime.timedelta(days=1))
+    rows_in_scope = len(params) // 8
+    scope = ", ".join(["(%s, %s, CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s, %s, %s, %s)"] * rows_in_scope)
+    sql = _HISTORY_SQL.format(
+        scope=scope,
+        team=ops.quote_name(Team._meta.db_table),
+        entry=ops.quote_name(ProgressEntry._meta.db_table),
+        membership=ops.quote_name(Membership._meta.db_table),
+    )
+    with connection.cursor() as cursor:
+        if rows_in_scope:
+            cursor.execute(sql, [*params, Membership.Role.REP.value])
+        stats = {
+            row[0]: (_sum(row[1]), int(row[2] or 0), _sum(row[3]), _sum(row[4]), _sum(row[5]))
+            for row in (cursor.fetchall() if rows_in_scope else [])
+        }
+
+    result = []
+    for row_no, (t, (days_before, days_all)) in enumerate(zip(targets, periods, strict=True)):
+        before, active_days, total, squares, logged_today = stats.get(row_no, (Decimal(0), 0, *[Decimal(0)] * 3))
+        prior = None
+        if active_days and days_before:
+            prior = before / days_before
+        elif t.team_id is None and n + row_no in stats and days_before:
+            team_id, own_capacity = capacity[t.user_id]
+            if team_capacity.get(team_id):
+                prior = stats[n + row_no][0] / days_before / team_capacity[team_id] * own_capacity
+        sd = pace.daily_sd(total=total, squares=squares, days=days_all)
+        result.append(_History(prior, sd, logged_today if t.start <= today <= t.due else Decimal(0)))
+    return result
+
+
+def _sum(number) -> Decimal:
+    return exact_sum(number) or Decimal(0)
+
+
+def _rep_capacities(targets: list[_Target], *, today: datetime.date) -> tuple[dict, dict]:
+    """({user id: (rep team id, capacity)} for the personal owners, {team id: total rep capacity of its tree}).
+    Queries: 3 (the owners' rep memberships, the team tree, the trees' rep memberships); none without owners."""
+    users = {t.user_id for t in targets if t.team_id is None}
+    if not users:
+        return {}, {}
+    capacity = {
+        user_id: (team_id, Decimal(cap))
+        for user_id, team_id, cap in active_memberships(today)
+        .filter(role=Membership.Role.REP, user_id__in=users)
+        .order_by("active_from")  # the latest membership wins, as in _calendars
+        .values_list("user_id", "team_id", "capacity")
+    }
+    if not capacity:
+        return {}, {}
+    parents = team_parents()
+    trees = {team_id: team_ids_with_descendants([team_id], parents=parents) for team_id, _ in capacity.values()}
+    per_team: dict[int, Decimal] = {}
+    for team_id, cap in (
+        active_memberships(today)
+        .filter(role=Membership.Role.REP, team_id__in=set().union(*trees.values()))
+        .values_list("team_id", "capacity")
+    ):
+        per_team[team_id] = per_team.get(team_id, Decimal(0)) + Decimal(cap)
+    team_capacity = {root: sum((per_team.get(t, Decimal(0)) for t in tree), Decimal(0)) for root, tree in trees.items()}
+    return capacity, team_capacity
 
 
 _UPDATE_SQL = """
 UPDATE {table}
 SET current_value = v.column2, expected_value = v.column3, forecast_value = v.column4,
-    health = v.column5, computed_at = %s
+    forecast_low = v.column5, forecast_high = v.column6, chance_pct = v.column7,
+    health = v.column8, computed_at = %s
 FROM (VALUES {rows}) AS v
 WHERE {table}.id = v.column1
 """
@@ -588,11 +785,12 @@ WHERE {table}.id = v.column1
 def _write(model, rows: list[tuple], *, now: datetime.datetime) -> None:
     """Write a whole batch with ONE statement (bulk_update would split it into many on SQLite)."""
     ops, params = connection.ops, [connection.ops.adapt_datetimefield_value(now)]
-    for goal_id, current, expected, forecast, health in rows:
-        params += [goal_id, *(ops.adapt_decimalfield_value(x, **VALUE) for x in (current, expected, forecast)), health]
-    sql = _UPDATE_SQL.format(
-        table=ops.quote_name(model._meta.db_table), rows=", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
-    )
+    for goal_id, current, expected, forecast, low, high, chance, health in rows:
+        values = (current, expected, forecast, low, high)
+        params += [goal_id, *(ops.adapt_decimalfield_value(x, **VALUE) for x in values), chance, health]
+    # Casts: PostgreSQL types a VALUES column from its first row, and SQLite needs none.
+    row = "(%s, %s, %s, %s, %s, %s, CAST(%s AS INTEGER), %s)"
+    sql = _UPDATE_SQL.format(table=ops.quote_name(model._meta.db_table), rows=", ".join([row] * len(rows)))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

@@ -8,7 +8,6 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from goals import charts, pace, services
+from goals.figures import figures_for
 from goals.forms import GoalEditForm, ReasonForm
 from goals.models import Goal, GoalRevision, MicroGoal
 from goals.selectors import (
@@ -28,7 +28,8 @@ from goals.selectors import (
 )
 from goals.services.goals import LIVE
 from goals.templatetags.pacer import kpi_value
-from goals.views.manager import format_rate, verdict_display
+from goals.views.manager import verdict_display
+from teams.calendar import org_today
 from teams.web import add_service_errors
 
 FIELD_LABELS = {
@@ -61,34 +62,13 @@ class PeriodSummary:
     is_current: bool
 
 
-def _figures(goal: Goal, *, calendar, today) -> dict:
-    window = pace.window(
-        calendar,
-        start=goal.start_date,
-        due=goal.due_date,
-        today=today,
-        run_rate_days=settings.PACER["RUN_RATE_WORKING_DAYS"],
+def _verdict(goal: Goal):
+    return verdict_display(
+        verdict=goal.achievability,
+        required=goal.required_daily_rate,
+        historical=goal.historical_daily_rate,
+        kpi=goal.kpi,
     )
-    still_needed = None
-    if goal.status == Goal.Status.ACTIVE and window.left > 0:
-        remaining = goal.target_value - goal.current_value
-        if goal.kpi.higher_is_better:
-            remaining = max(remaining, Decimal(0))
-        still_needed = remaining / window.left
-    return {
-        "window": window,
-        "attainment": pace.attainment_percent(
-            current=goal.current_value, baseline=goal.baseline_value, target=goal.target_value
-        ),
-        "still_needed": still_needed,
-        "still_needed_display": format_rate(still_needed, goal.kpi),
-        "verdict": verdict_display(
-            verdict=goal.achievability,
-            required=goal.required_daily_rate,
-            historical=goal.historical_daily_rate,
-            kpi=goal.kpi,
-        ),
-    }
 
 
 def _micro_goal_views(goal: Goal, today) -> tuple[list[PeriodSummary], list[MicroGoal]]:
@@ -107,7 +87,7 @@ def _micro_goal_views(goal: Goal, today) -> tuple[list[PeriodSummary], list[Micr
         summary.count += 1
         micro.attainment = pace.attainment_percent(
             current=micro.current_value, baseline=Decimal(0), target=micro.target_value
-        )
+        )  # the table shows attainment only; a micro goal's full figures are on Today
     ordered = sorted(periods.values(), key=lambda p: p.start)
     focus = next((p for p in ordered if p.is_current), None) or next((p for p in ordered if p.start > today), None)
     focus_rows = [m for m in micro_goals if focus and (m.start_date, m.due_date) == (focus.start, focus.end)]
@@ -147,8 +127,8 @@ def _show(name: str, value, goal: Goal, names: dict) -> str:
     return str(value)
 
 
-def render_goal_page(request, goal: Goal, *, replan_form=None, cancel_form=None, status=200):
-    today = timezone.localdate()
+def render_goal_page(request, goal: Goal, *, replan_form=None, cancel_form=None, replan_preview=None, status=200):
+    today = org_today()
     calendar = charts.goal_calendar(goal, today=today)
     burnup = charts.goal_burnup(goal, today=today, calendar=calendar)
     periods, focus_rows = _micro_goal_views(goal, today)
@@ -156,7 +136,8 @@ def render_goal_page(request, goal: Goal, *, replan_form=None, cancel_form=None,
     context = {
         "goal": goal,
         "today": today,
-        **_figures(goal, calendar=calendar, today=today),
+        "figures": figures_for(goal, calendar=calendar, today=today),
+        "verdict": _verdict(goal),
         "burnup": burnup,
         "chart_data": burnup.chart_data() if burnup.days else None,
         "periods": periods,
@@ -164,6 +145,8 @@ def render_goal_page(request, goal: Goal, *, replan_form=None, cancel_form=None,
         "revisions": _timeline(goal),
         "can_manage": can_manage,
         "replan_form": replan_form or ReasonForm(required=False, prefix="replan"),
+        "replan_preview": replan_preview,
+        "plan_out_of_date": (services.micro_goals_out_of_date(goal=goal, as_of=today) if can_manage and periods else 0),
         "cancel_form": cancel_form or ReasonForm(prefix="cancel"),
     }
     return render(request, "goals/goal_detail.html", context, status=status)
@@ -206,18 +189,27 @@ def goal_edit(request, goal_id):
 @login_required
 @require_POST
 def goal_replan(request, goal_id):
+    """Re-plan in two steps: first the preview (what each rep's micro goals become, nothing written), then, with
+    step=confirm, the re-plan itself."""
     goal = goal_get_managed_by(user=request.user, id=goal_id)
     form = ReasonForm(request.POST, required=False, prefix="replan")
+    confirm = request.POST.get("step") == "confirm"
     if form.is_valid():
         try:
             rows = services.goal_replan(
-                goal=goal, as_of=timezone.localdate(), replanned_by=request.user, reason=form.cleaned_data["reason"]
+                goal=goal,
+                as_of=timezone.localdate(),
+                replanned_by=request.user,
+                reason=form.cleaned_data["reason"],
+                preview=not confirm,
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Re-planned: {len(rows)} micro goals from now on share what is left.")
-            return redirect("goal_detail", goal.id)
+            if confirm:
+                messages.success(request, f"Re-planned: {len(rows)} micro goals from now on share what is left.")
+                return redirect("goal_detail", goal.id)
+            return render_goal_page(request, goal, replan_form=form, replan_preview=rows)
     return render_goal_page(request, goal, replan_form=form)
 
 

@@ -10,21 +10,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from goals import charts, selectors, services
+from goals import charts, pace, selectors, services
 from goals.forms import ACHIEVABILITY_FIELDS, CADENCE_CHOICES, BulkTargetsForm, DashboardFilterForm, GoalCreateForm
 from goals.models import Goal, Health, Kpi
 from goals.templatetags.pacer import kpi_value
-from teams.calendar import WorkingCalendar
+from teams.calendar import WorkingCalendar, org_today
 from teams.models import Membership
 from teams.selectors import (
     calendars_for_reps,
+    team_get_managed_by,
     team_ids_with_descendants,
     team_members,
     teams_managed_by,
@@ -50,14 +52,15 @@ class Verdict:
     label: str
     css: str
     note: str
-    required: str  # per working day, formatted
+    required: str  # still needed per working day, formatted by the one rule (rounded up to the KPI's step)
     historical: str | None
     working_days: int | None = None
     history_days: int | None = None
 
 
 def format_rate(value, kpi) -> str:
-    """A daily rate with the KPI's unit and at least two decimals ("2.35 per day" must not read as "2")."""
+    """A past daily rate (the owner's recent pace) with the KPI's unit and at least two decimals ("2.35 per day"
+    must not read as "2"). What is still *needed* per day follows pace.needed_per_day instead."""
     if value is None:
         return "—"
     return kpi_value(
@@ -73,7 +76,7 @@ def verdict_display(*, verdict, required, historical, kpi, working_days=None, hi
         label=Goal.Achievability(verdict).label,
         css=css,
         note=note,
-        required=format_rate(required, kpi),
+        required=kpi_value(pace.needed_per_day(required, kpi.quantum), kpi),
         historical=None if historical is None else format_rate(historical, kpi),
         working_days=working_days,
         history_days=history_days,
@@ -111,7 +114,8 @@ def dashboard(request):
     rep_rows = selectors.dashboard_rep_rows(team_ids=team_ids, start=start, end=end, today=today)
     team_goals = selectors.dashboard_team_goals(team_ids=team_ids, start=start, end=end)
     chart_goal = _chosen(team_goals, request.GET.get("goal"))
-    burnup = charts.goal_burnup(chart_goal, today=today) if chart_goal else None
+    # The chart is drawn on the organisation's date, as the engine's figures and the goal page are.
+    burnup = charts.goal_burnup(chart_goal, today=org_today()) if chart_goal else None
     context = {
         "form": form,
         "team": team,
@@ -142,6 +146,25 @@ def _chosen(goals: list[Goal], goal_id) -> Goal | None:
     if goal_id in by_id:
         return by_id[goal_id]
     return next((g for g in goals if g.status == Goal.Status.ACTIVE), goals[0] if goals else None)
+
+
+# --- Plans that know the team changed (a fragment the team page loads) -----------------------------------------
+
+
+@login_required
+@require_GET
+def team_plans_affected(request, team_id):
+    """HTMX fragment for the team page: the live breakdowns of the team (its goals and its reps') whose micro goals
+    ahead a plan made today would set differently, each linked to its goal page to re-plan. Empty when none.
+    Managers of the team only (404 / 403 as the team page). Queries: a few per live breakdown."""
+    team = team_get_managed_by(user=request.user, id=team_id)
+    today = timezone.localdate()
+    affected = []
+    for goal in selectors.goal_list_with_plans_ahead(team=team, today=today):
+        changed = services.micro_goals_out_of_date(goal=goal, as_of=today)
+        if changed:
+            affected.append((goal, changed))
+    return render(request, "goals/dashboard.html#plans_affected", {"affected": affected, "team": team})
 
 
 # --- Set a target -----------------------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ JavaScript the same URLs work as plain pages (post, redirect, get).
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import ROUND_UP, Decimal
+from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,16 +24,16 @@ from django.db.models import Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from goals import pace, selectors, services
+from goals.figures import figures_for
 from goals.forms import EntryEditForm, EntryVoidForm, ProgressLogForm
 from goals.models import Goal, Kpi, MicroGoal, ProgressEntry
-from goals.templatetags.pacer import kpi_value
+from goals.templatetags.pacer import day, kpi_value
 from teams import selectors as team_selectors
-from teams.calendar import WorkingCalendar
+from teams.calendar import WorkingCalendar, org_today
 from teams.models import User
 from teams.validators import parse_id
 from teams.web import add_service_errors
@@ -61,59 +62,22 @@ def _rep_query(viewer: User, subject: User) -> str:
     return "" if subject.pk == viewer.pk else f"?rep={subject.pk}"
 
 
-@dataclass(frozen=True)
-class Pacing:
-    """What a progress bar and its "left per day" line show for one goal or micro goal."""
-
-    percent: Decimal  # attainment: 0 at the baseline, 100 at the target (more when over-achieved)
-    pace_percent: Decimal  # where the pace marker sits on the same scale
-    remaining: Decimal | None  # still to do in the KPI's good direction; None for a budget (lower-is-better sum)
-    days_left: int  # working days left in the window, today included
-    per_day: Decimal | None  # remaining ÷ days_left, rounded up to the KPI's step (flows only, not levels)
-    state: str  # upcoming | open | done | over
-    left_today: Decimal | None = None  # today's share of what is left, minus what was logged today (Today only)
-
-
-def _pacing(
-    item: Goal | MicroGoal,
-    *,
-    baseline: Decimal,
-    calendar: WorkingCalendar,
-    today: datetime.date,
-    logged_today: Decimal | None = None,
-) -> Pacing:
-    """The figures of one bar. `logged_today` (what was logged today on the item's KPI) adds `left_today`:
-    today's even share of the rest of the window, less what today already brought."""
-    kpi = item.kpi
-    target, current = item.target_value, item.current_value
-    days_left = calendar.count(max(today, item.start_date), item.due_date)
-    flow = kpi.aggregation == Kpi.Aggregation.SUM
-    budget = flow and not kpi.higher_is_better
-    remaining = None if budget else max(Decimal(0), target - current if kpi.higher_is_better else current - target)
-    per_day = left_today = None
-    if flow and remaining and days_left:
-        per_day = (remaining / days_left).quantize(kpi.quantum, rounding=ROUND_UP)
+def _with_figures(
+    item: Goal | MicroGoal, *, calendar: WorkingCalendar, today: datetime.date, logged_today: Decimal | None = None
+) -> None:
+    """Attach `item.figures` (goals.figures: the same figures every page shows, counted on the organisation's
+    date) and, given what was logged today on the item's KPI, `item.left_today` (Today's card only): today's
+    even share of what was left this morning, less what today already brought."""
+    figures = figures_for(item, calendar=calendar, today=org_today())
+    item.figures, item.left_today = figures, None
     works_today = item.start_date <= today <= item.due_date and calendar.is_working_day(today)
-    if flow and remaining is not None and logged_today is not None and works_today:
-        share = ((remaining + logged_today) / days_left).quantize(kpi.quantum, rounding=ROUND_UP)
-        left_today = max(Decimal(0), share - logged_today)
-    if remaining == 0:
-        state = "done"
-    elif today < item.start_date:
-        state = "upcoming"
-    elif today > item.due_date:
-        state = "over"
-    else:
-        state = "open"
-    return Pacing(
-        percent=pace.attainment_percent(current=current, baseline=baseline, target=target),
-        pace_percent=pace.attainment_percent(current=item.expected_value, baseline=baseline, target=target),
-        remaining=remaining,
-        days_left=days_left,
-        per_day=per_day,
-        state=state,
-        left_today=left_today,
-    )
+    if logged_today is not None and works_today and not (figures.is_level or figures.is_budget):
+        item.left_today = pace.left_today(
+            remaining=figures.remaining,
+            logged_today=logged_today,
+            days_left=figures.days_left,
+            quantum=item.kpi.quantum,
+        )
 
 
 def _calendar_and_teams(subject: User, today: datetime.date) -> tuple[WorkingCalendar, set[int]]:
@@ -138,6 +102,7 @@ class Card:
     goals: list[Goal] = field(default_factory=list)
     form: ProgressLogForm | None = None
     flash: str = ""
+    second_look: "SecondLook | None" = None
 
 
 @dataclass
@@ -181,16 +146,12 @@ def _today_data(*, viewer: User, subject: User) -> TodayData:
     )
     cards: dict[int, Card] = {}
     for micro_goal in micro_goals:
-        micro_goal.pacing = _pacing(
-            micro_goal,
-            baseline=Decimal(0),
-            calendar=calendar,
-            today=today,
-            logged_today=logged_today.get(micro_goal.kpi_id, Decimal(0)),
+        _with_figures(
+            micro_goal, calendar=calendar, today=today, logged_today=logged_today.get(micro_goal.kpi_id, Decimal(0))
         )
         cards.setdefault(micro_goal.kpi_id, Card(kpi=micro_goal.kpi)).micro_goals.append(micro_goal)
     for goal in goals:
-        goal.pacing = _pacing(goal, baseline=goal.baseline_value, calendar=calendar, today=today)
+        _with_figures(goal, calendar=calendar, today=today)
         cards.setdefault(goal.kpi_id, Card(kpi=goal.kpi)).goals.append(goal)
     sorted_cards = sorted(cards.values(), key=lambda c: c.kpi.name.casefold())
     start_of_day = datetime.datetime.combine(today, datetime.time.min, tzinfo=subject.zone)
@@ -201,6 +162,41 @@ def _today_data(*, viewer: User, subject: User) -> TodayData:
         .order_by("-created_at", "-id")[:TODAY_ENTRIES_SHOWN]
     )
     return TodayData(today=today, cards=sorted_cards, entries=list(entries))
+
+
+@dataclass(frozen=True)
+class SecondLook:
+    """An entry that looks implausible, held back until the rep confirms it (nothing is stored before)."""
+
+    value: Decimal
+    message: str
+
+
+def _second_look(card: Card, subject: User, cleaned: dict) -> SecondLook | None:
+    """A second look when the value alone exceeds the whole target of a hard goal on the card, or is many times the
+    largest day the rep or their team ever logged on the KPI (goals.pace.implausible). None when it is plausible,
+    not a sum, or already confirmed. Queries: 2–3 (the rep team's members, their largest day)."""
+    kpi, value = card.kpi, cleaned["value"]
+    if kpi.aggregation != Kpi.Aggregation.SUM or cleaned.get("confirmed") == str(value):
+        return None
+    targets = {goal.target_value - goal.baseline_value: goal for goal in card.goals}  # hard goals: the whole target
+    membership = team_selectors.rep_membership(user=subject)
+    people = {subject.pk}
+    if membership is not None:
+        people |= set(team_selectors.team_members(team=membership.team).values_list("user_id", flat=True))
+    largest = selectors.largest_day_logged(user_ids=people, kpi=kpi)
+    factor = Decimal(settings.PACER["IMPLAUSIBLE_DAY_FACTOR"])
+    found = pace.implausible(value=value, whole_targets=list(targets), largest_day=largest, factor=factor)
+    if found is None:
+        return None
+    shown = f"{kpi_value(value, kpi)} {kpi.name}"
+    if found[0] == "target":
+        why = f"is more than the whole target of “{targets[found[1]].title}” ({kpi_value(found[1], kpi)})"
+    else:
+        why = (
+            f"is more than {factor} times the largest day ever logged by you or your team ({kpi_value(found[1], kpi)})"
+        )
+    return SecondLook(value, f"{shown} {why}. Is that right?")
 
 
 def _log_form(data: TodayData, card: Card, post=None) -> ProgressLogForm:
@@ -274,8 +270,10 @@ def today_log(request):
         today=data.today,
         auto_id=f"log-{posted_kpi}-%s" if parse_id(posted_kpi) is not None else "log-%s",
     )
-    flash = ""
-    if form.is_valid():
+    flash, second_look = "", None
+    if form.is_valid() and card is not None:
+        second_look = _second_look(card, subject, form.cleaned_data)
+    if form.is_valid() and second_look is None:
         kpi = form.cleaned_data["kpi"]
         try:
             entry = services.progress_record(
@@ -292,7 +290,7 @@ def today_log(request):
             add_service_errors(form, error)
         else:
             _recompute_shown(data, kpi.pk)
-            when = "today" if entry.date == data.today else date_format(entry.date, "D j M")
+            when = "today" if entry.date == data.today else day(entry.date, "weekday")
             flash = f"Logged {kpi_value(entry.value, kpi)} {kpi.name} for {when}."
             if not request.htmx:
                 messages.success(request, flash)
@@ -306,9 +304,9 @@ def today_log(request):
         response = render(request, "goals/today.html#log_alert", context)
         response["HX-Retarget"], response["HX-Reswap"] = "#log-alerts", "innerHTML"
         return response
-    if form.errors:  # else the card gets a fresh form, with a new one-time token
+    if form.errors or second_look:  # else the card gets a fresh form, with a new one-time token
         card.form = form
-    card.flash = flash
+    card.flash, card.second_look = flash, second_look
     context = _today_context(viewer=viewer, subject=subject, data=data, card=card, flash=flash)
     if not request.htmx:
         return render(request, "goals/today.html", context)
@@ -432,7 +430,7 @@ def my_goals(request):
     own_calendar = calendars[membership.team_id] if membership else WorkingCalendar()
     for goal in goals:
         calendar = calendars[goal.owner_team_id] if goal.owner_team_id else own_calendar
-        goal.pacing = _pacing(goal, baseline=goal.baseline_value, calendar=calendar, today=today)
+        _with_figures(goal, calendar=calendar, today=today)
     active = sorted((g for g in goals if g.status == Goal.Status.ACTIVE), key=_by_due_date)
     closed = sorted((g for g in goals if g.status != Goal.Status.ACTIVE), key=_by_due_date)
     context = {

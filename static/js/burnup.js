@@ -2,13 +2,16 @@
  *
  * Markup (no inline script, so a strict Content-Security-Policy can forbid them):
  *   <canvas data-burnup="ID" role="img" aria-label="…"></canvas>
- *   {{ chart_data|json_script:"ID" }}   → {kpi, labels, actual, pace, target, holidays: [{at, label}]}
+ *   {{ chart_data|json_script:"ID" }}   → {kpi, labels, actual, pace, target, forecast, forecast_low,
+ *                                          forecast_high, holidays: [{at, label}]}
+ * The forecast runs from today's actual value to the forecast at the due date, inside a shaded band from
+ * the likely low (P10) to the likely high (P90).
  * Drawn on page load and again on content swapped in by htmx. Needs Chart.js 4 (static/vendor/chartjs).
  */
 (function () {
   "use strict";
 
-  var COLORS = { actual: "#14532d", pace: "#6c757d", target: "#b91c1c", holiday: "#b45309" };
+  var COLORS = { actual: "#14532d", pace: "#6c757d", target: "#b91c1c", holiday: "#b45309", forecast: "#1d4ed8" };
 
   // Dashed vertical lines between the working days around each holiday, with a small label.
   var holidayMarkers = {
@@ -37,6 +40,20 @@
     },
   };
 
+  // The forecast line and its likely range (P90 filled down to P10), when the goal has days left.
+  function forecastDatasets(data) {
+    var has = (data.forecast || []).some(function (value) { return value !== null; });
+    if (!has) return [];
+    return [
+      { label: "Forecast", data: data.forecast, borderColor: COLORS.forecast, borderDash: [3, 3], borderWidth: 2,
+        pointRadius: 0, pointHitRadius: 6, fill: false, spanGaps: false },
+      { label: "Likely high (P90)", data: data.forecast_high, borderColor: "rgba(29, 78, 216, .35)", borderWidth: 1,
+        backgroundColor: "rgba(29, 78, 216, .12)", pointRadius: 0, pointHitRadius: 6, fill: "+1", spanGaps: false },
+      { label: "Likely low (P10)", data: data.forecast_low, borderColor: "rgba(29, 78, 216, .35)", borderWidth: 1,
+        pointRadius: 0, pointHitRadius: 6, fill: false, spanGaps: false },
+    ];
+  }
+
   function draw(canvas) {
     var source = document.getElementById(canvas.dataset.burnup);
     if (!source || typeof window.Chart === "undefined") return;
@@ -59,7 +76,7 @@
             pointRadius: 0, pointHitRadius: 6, fill: false },
           { label: "Target", data: targetLine, borderColor: COLORS.target, borderWidth: 1.5, pointRadius: 0,
             pointHitRadius: 0, fill: false },
-        ],
+        ].concat(forecastDatasets(data)),
       },
       options: {
         responsive: true,

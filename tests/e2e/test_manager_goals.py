@@ -153,7 +153,10 @@ def test_manager_edits_the_target_with_a_reason_and_replans(page, live_server, p
 
     manage = page.locator("#manage")
     manage.get_by_label("Reason (optional)").fill("Spread the new target")
-    manage.get_by_role("button", name="Re-plan").click()
+    manage.get_by_role("button", name="Preview the re-plan").click()
+    expect(page.locator("#replan-preview")).to_be_visible()  # the new plan, before anything changes
+    screenshot(page, "manager-replan-preview")
+    page.locator("#manage").get_by_role("button", name="Apply the re-plan").click()
     expect(page.get_by_role("alert").first).to_contain_text("Re-planned")
     expect(timeline.locator("li").first).to_contain_text("Re-planned")
     expect(timeline.locator("li").first).to_contain_text("Spread the new target")

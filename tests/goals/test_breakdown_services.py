@@ -134,10 +134,21 @@ def test_cap_refusal_names_the_rep_and_writes_nothing(settings, manager_a, team_
         with pytest.raises(ValidationError) as error:
             services.micro_goals_generate(goal=goal, cadence="weekly", preview=preview, created_by=manager_a)
         assert (
-            "Ava Adams would have 3 active micro goals at once (on 09 Mar 2026); the limit is 2"
-            in error.value.messages[0]
+            "Ava Adams would have 3 active micro goals at once (on 09 Mar 2026); the limit is 2 — leave Ava Adams "
+            "out of this breakdown" in error.value.messages[0]
         )
     assert MicroGoal.objects.count() == before
+
+
+def test_cap_refusal_on_a_one_rep_goal_does_not_suggest_leaving_the_rep_out(settings, manager_a, ava, deals):
+    settings.PACER = {**settings.PACER, "MAX_ACTIVE_MICRO_GOALS_PER_REP": 2}
+    for _ in range(2):
+        MicroGoalFactory(assignee=ava, start_date=D(2026, 3, 9), due_date=D(2026, 3, 13))
+    goal = _goal(manager_a, kpi=deals, owner_user=ava)
+    with pytest.raises(ValidationError) as error:
+        services.micro_goals_generate(goal=goal, cadence="weekly", preview=True, created_by=manager_a)
+    message = error.value.messages[0]
+    assert "the limit is 2 — plan it after some of their micro goals end" in message and "leave" not in message
 
 
 def test_cap_counts_only_active_micro_goals_whose_windows_overlap(settings, manager_a, team_a, ava, deals):
@@ -223,14 +234,14 @@ def test_generate_enqueues_a_recompute_of_the_new_micro_goals(
     delay.assert_called_once_with([goal.id], sorted(r.micro_goal.id for r in rows))
 
 
-@pytest.mark.parametrize("reps", [1, 5])
+@pytest.mark.parametrize("reps", [1, 4])
 def test_generate_costs_a_constant_number_of_queries(manager_a, team_a, deals, django_assert_num_queries, reps):
     for n in range(reps):
         MembershipFactory(team=team_a, user=UserFactory(username=f"rep{n}"))
     goal = _goal(manager_a, kpi=deals, owner_team=team_a, target=1000, due=D(2026, 5, 31))
     # savepoint; lock the goal; manager check (team tree, memberships); "already planned?"; reps (team tree,
     # memberships); calendars (team tree with weekdays, holidays); the cap's overlapping micro goals; ONE insert
-    # (SQLite takes up to 76 rows per INSERT: 5 × 13 weeks fit); release.
+    # (SQLite takes up to 62 rows per INSERT: 4 × 13 weeks fit); release.
     with django_assert_num_queries(12):
         rows = services.micro_goals_generate(goal=goal, cadence="weekly", created_by=manager_a)
     assert len(rows) == reps * 13

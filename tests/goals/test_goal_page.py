@@ -26,6 +26,7 @@ from tests.factories import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wednesday_11_march")]
 
 TODAY = datetime.date(2026, 3, 11)
+HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
@@ -124,8 +125,10 @@ def test_goal_page_shows_figures_chart_micro_goals_history_and_timeline(client, 
     client.force_login(personas.manager_a)
     page = client.get(reverse("goal_detail", args=[planned_goal.id])).content.decode()
     assert "Current" in page and ">12<" in page and "Target" in page and ">100<" in page
-    assert "Expected by now" in page and "Forecast at due date" in page and "12 %" in page
-    assert "Still needed per working day" in page and "7.33" in page  # (100 − 12) / 12 working days after today
+    assert "Expected by now" in page and "Forecast at due date" in page and "12%" in page
+    # (100 − 12) / 13 working days left, today included = 6.77, rounded up to the KPI's whole deals.
+    assert "Still needed per working day" in page and 'data-figure="per_day">7<' in page
+    assert "13 working days left" in page
     assert "No history" in page  # the achievability verdict, with its rate
     assert 'data-burnup="goal-burnup-data"' in page and "Chart data as a table" in page
     data = json.loads(page.split('id="goal-burnup-data" type="application/json">')[1].split("</script>")[0])
@@ -150,8 +153,9 @@ def test_goal_page_query_count_is_the_same_for_5_and_200_reps(client, personas, 
     # 1 session, 2 user; 3-4 goal_get_for_user (team tree, manager memberships) + 5 the goal;
     # calendar: 6 team tree with weekdays, 7 holidays; burn-up: 8 team tree, 9 entries (who was a rep: a subquery);
     # 10 micro goals; 11-12 may manage? (team tree, manager memberships); timeline: 13 revisions, 14 users named,
-    # 15 teams named; navigation: 16-17 managed teams, 18 rep membership, 19 unread badge.
-    with django_assert_num_queries(19):  # +1: nav unread badge
+    # 15 teams named; 16 micro goals ahead (is the plan out of date? none ahead here: nothing more);
+    # navigation: 17-18 managed teams, 19 rep membership, 20 unread badge.
+    with django_assert_num_queries(20):  # +1: nav unread badge
         response = client.get(reverse("goal_detail", args=[goal.id]))
     assert response.status_code == 200
 
@@ -198,7 +202,7 @@ def test_goal_page_of_a_personal_goal_uses_the_reps_calendar(client, personas, d
     goal = GoalFactory(kpi=deals, owner_user=personas.rep_a, created_by=personas.manager_a)
     client.force_login(personas.rep_a)
     page = client.get(reverse("goal_detail", args=[goal.id])).content.decode()
-    assert "Thu 5 Mar 2026" in page and "No micro goals" in page and "Edit goal" not in page
+    assert "Thu 5 Mar" in page and "No micro goals" in page and "Edit goal" not in page
 
 
 # --- Edit, re-plan, cancel -----------------------------------------------------------------------------------
@@ -240,9 +244,21 @@ def test_edit_rejects_a_forged_owner(client, personas, team_goal):
     assert Goal.objects.get().owner_team == personas.team_a
 
 
+def test_replan_shows_its_preview_first_and_writes_nothing(client, personas, planned_goal):
+    client.force_login(personas.manager_a)
+    before = sorted(planned_goal.micro_goals.values_list("id", "target_value", "status"))
+    response = client.post(reverse("goal_replan", args=[planned_goal.id]), {"replan-reason": "check"})
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="replan-preview"' in page and "Apply the re-plan" in page
+    assert "nothing has changed yet" in page
+    assert sorted(planned_goal.micro_goals.values_list("id", "target_value", "status")) == before
+    assert not planned_goal.revisions.filter(kind=GoalRevision.Kind.REPLANNED).exists()
+
+
 def test_replan_with_optional_reason_writes_a_revision(client, personas, planned_goal):
     client.force_login(personas.manager_a)
-    response = client.post(reverse("goal_replan", args=[planned_goal.id]), {"replan-reason": ""})
+    data = {"replan-reason": "", "step": "confirm"}
+    response = client.post(reverse("goal_replan", args=[planned_goal.id]), data)
     assert response.status_code == 302
     revision = planned_goal.revisions.first()
     assert revision.kind == GoalRevision.Kind.REPLANNED and revision.changed_by == personas.manager_a
@@ -299,3 +315,46 @@ def test_edit_page_query_count(client, personas, deals, reps, django_assert_num_
     # 17 rep membership.
     with django_assert_num_queries(18):  # +1: nav unread badge
         assert client.get(reverse("goal_edit", args=[goal.id])).status_code == 200
+
+
+# --- Plans that know the team changed -----------------------------------------------------------------------------
+
+
+def test_a_holiday_or_a_new_rep_inside_a_live_breakdown_flags_the_plan_with_a_way_to_replan(
+    client, personas, planned_goal
+):
+    from teams import services as team_services
+    from tests.factories import MembershipFactory
+
+    client.force_login(personas.manager_a)
+    assert services.micro_goals_out_of_date(goal=planned_goal, as_of=TODAY) == 0
+    assert 'id="plan-out-of-date"' not in client.get(reverse("goal_detail", args=[planned_goal.id])).content.decode()
+
+    team_services.holiday_add(team=personas.team_a, date=datetime.date(2026, 3, 19))  # in a week ahead
+    changed = services.micro_goals_out_of_date(goal=planned_goal, as_of=TODAY)
+    assert changed > 0
+    page = client.get(reverse("goal_detail", args=[planned_goal.id])).content.decode()
+    assert f"{changed} micro goal" in page and "would be set differently today" in page and 'href="#manage"' in page
+
+    MembershipFactory(team=personas.team_a, active_from=datetime.date(2026, 3, 1))  # a rep joins
+    assert services.micro_goals_out_of_date(goal=planned_goal, as_of=TODAY) > changed
+
+
+def test_a_rep_cannot_see_whether_a_plan_is_out_of_date(client, personas, planned_goal):
+    client.force_login(personas.rep_a)
+    assert 'id="plan-out-of-date"' not in client.get(reverse("goal_detail", args=[planned_goal.id])).content.decode()
+
+
+def test_the_team_page_says_how_many_plans_a_new_holiday_affects(client, personas, planned_goal):
+    from teams import services as team_services
+
+    client.force_login(personas.manager_a)
+    url = reverse("team_plans_affected", args=[personas.team_a.id])
+    team_page = client.get(reverse("team_detail", args=[personas.team_a.id])).content.decode()
+    assert f'hx-get="{url}"' in team_page
+    assert "plans-affected" not in client.get(url, **HTMX).content.decode()
+    team_services.holiday_add(team=personas.team_a, date=datetime.date(2026, 3, 19))
+    fragment = client.get(url, **HTMX).content.decode()
+    assert "1 plan is affected" in fragment and f"{reverse('goal_detail', args=[planned_goal.id])}#manage" in fragment
+    client.force_login(personas.rep_a)
+    assert client.get(url, **HTMX).status_code in (403, 404)

@@ -7,7 +7,9 @@ import pytest
 from django.core.management import call_command
 
 from goals.models import Goal, GoalRevision, Kpi, MicroGoal, ProgressEntry
+from notifications.models import Notification
 from rewards.demo import sprint_goals
+from teams.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +62,17 @@ def test_seed_demo_creates_varied_goals_with_history_and_a_second_run_changes_no
 
     call_command("seed_demo")
     assert _snapshot() == first
+
+
+def test_seed_demo_shows_the_reminders_and_the_digest_the_jobs_send(time_machine):
+    time_machine.move_to(datetime.datetime(2026, 5, 13, 12, tzinfo=datetime.UTC), tick=False)  # a Wednesday
+    call_command("seed_demo")
+    rep1 = User.objects.get(username="rep1")
+    assert 8 <= rep1.reminder_hour <= 17  # a working hour, not midnight
+    kinds = set(Notification.objects.values_list("user__username", "kind"))
+    assert {("rep1", "checkin_reminder"), ("rep1", "deadline_reminder"), ("manager1", "manager_digest")} <= kinds
+    deadline = Notification.objects.get(user=rep1, kind="deadline_reminder")
+    assert "So far:" in deadline.body and "Forecast at the due date" in deadline.body
+    count = Notification.objects.count()
+    call_command("seed_demo")
+    assert Notification.objects.count() == count

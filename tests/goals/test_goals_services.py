@@ -350,3 +350,15 @@ def test_goal_create_rejects_float_values(manager_a, rep_a, deals):
 def test_manager_cannot_set_own_personal_goal(manager_a, deals):
     with pytest.raises(PermissionDenied):
         _create(kpi=deals, owner_user=manager_a, created_by=manager_a)
+
+
+@pytest.mark.parametrize("code", ["DOL", "dollars", "", "US"])
+def test_kpi_create_refuses_a_currency_code_outside_iso_4217(code):
+    with pytest.raises(ValidationError) as error:
+        services.kpi_create(name="Revenue", unit=Kpi.Unit.CURRENCY, decimal_places=2, currency_code=code)
+    assert "ISO 4217" in str(error.value.message_dict["currency_code"])
+    assert not Kpi.objects.filter(name="Revenue").exists()
+
+
+def test_kpi_create_takes_an_iso_4217_code_in_any_case():
+    assert services.kpi_create(name="Revenue", unit=Kpi.Unit.CURRENCY, currency_code="jpy").currency_code == "JPY"

@@ -62,7 +62,9 @@ def test_admin_creates_a_currency_kpi(client, admin_user):
     ("changes", "field", "message"),
     [
         ({"name": "calls"}, "name", "A KPI called “calls” already exists"),
-        ({"currency_code": ""}, "currency_code", "needs a three-letter currency code"),
+        ({"currency_code": ""}, "currency_code", "needs its ISO 4217 currency code"),
+        ({"currency_code": "dollars"}, "currency_code", "“DOLLARS” is not an ISO 4217 currency code"),
+        ({"currency_code": "DOL"}, "currency_code", "“DOL” is not an ISO 4217 currency code"),
         ({"decimal_places": "5"}, "decimal_places", "less than or equal to 4"),
         ({"aggregation": "avg"}, "aggregation", "Select a valid choice"),
     ],

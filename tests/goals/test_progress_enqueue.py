@@ -49,20 +49,29 @@ def test_recording_enqueues_exactly_the_touched_goals(
         GoalFactory(owner_team=org, kpi=deals),  # the rep's team's parent
     ]
     micro = MicroGoalFactory(goal=touched[0], assignee=rep_a, start_date=DAY, due_date=DAY)
-    # Not touched: another team, another KPI, a window without the date, a closed goal, a sub-team of
-    # the rep's team, another rep's micro goal, a micro goal outside the date.
+    # Starting after the date, within the history their forecast reads (goals/pace.py): touched too, and so
+    # are a teammate's (their prior may fall back on the team's rate).
+    teammate = MembershipFactory(team=team_a).user
+    later = datetime.date(2026, 3, 11)
+    touched += [GoalFactory(owner_user=rep_a, kpi=deals, start_date=later)]
+    touched += [GoalFactory(owner_user=teammate, kpi=deals, start_date=later)]
+    micro_ids = [micro.id, MicroGoalFactory(goal=touched[0], assignee=rep_a, start_date=later).id]
+    # Not touched: another team, another KPI, a window long after the date, a window before it, a closed goal,
+    # a sub-team of the rep's team, another team's rep's micro goal, a teammate's goal running since before.
     GoalFactory(owner_team=team_b, kpi=deals)
     GoalFactory(owner_user=rep_a, kpi=KpiFactory())
-    GoalFactory(owner_user=rep_a, kpi=deals, start_date=datetime.date(2026, 3, 11))
+    far = {"start_date": datetime.date(2026, 6, 1), "due_date": datetime.date(2026, 6, 30)}
+    GoalFactory(owner_user=rep_a, kpi=deals, **far)
+    GoalFactory(owner_user=rep_a, kpi=deals, start_date=datetime.date(2026, 2, 2), due_date=datetime.date(2026, 2, 27))
     GoalFactory(owner_user=rep_a, kpi=deals, status=Goal.Status.CANCELLED)
     GoalFactory(owner_team=TeamFactory(parent=team_a), kpi=deals)
+    GoalFactory(owner_user=teammate, kpi=deals)
     MicroGoalFactory(goal=touched[0], assignee=rep_b)
-    MicroGoalFactory(goal=touched[0], assignee=rep_a, start_date=datetime.date(2026, 3, 11))
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         record(rep_a, deals)
     assert len(callbacks) == 1
-    assert sent == [(sorted(g.id for g in touched), [micro.id])]
+    assert sent == [(sorted(g.id for g in touched), sorted(micro_ids))]
 
 
 def test_entry_of_a_former_rep_enqueues_the_team_of_the_entry_date(

@@ -1,6 +1,7 @@
 """Property: after any sequence of record / update / void on random dates by random people, the
 goals recomputed incrementally (what each change enqueued) equal a full recompute, in any batch size
-and id order, and both equal a brute-force computation in plain Python from the entries."""
+and id order, and both equal a brute-force computation in plain Python from the entries — every stored
+figure: current, expected, forecast with its likely range, chance and health."""
 
 import datetime
 import random
@@ -134,7 +135,13 @@ def apply(op, org, entries):
 
 def snapshot():
     rows = [*Goal.objects.order_by("id"), *MicroGoal.objects.order_by("id")]
-    return [(type(r).__name__, r.id, r.current_value, r.expected_value, r.forecast_value, r.health) for r in rows]
+    return [
+        (
+            *(type(r).__name__, r.id, r.current_value, r.expected_value, r.forecast_value),
+            *(r.forecast_low, r.forecast_high, r.chance_pct, r.health),
+        )
+        for r in rows
+    ]
 
 
 def brute_force():
@@ -159,52 +166,100 @@ def brute_force():
         )
 
     calendars = calendars_for_teams(team_ids=list(parents))
-    rep_team = dict(active_memberships(TODAY).filter(role=Membership.Role.REP).values_list("user_id", "team_id"))
+    current_reps = list(active_memberships(TODAY).filter(role=Membership.Role.REP))
+    rep_team = {m.user_id: m.team_id for m in sorted(current_reps, key=lambda m: m.active_from)}
+    capacity = {m.user_id: m.capacity for m in sorted(current_reps, key=lambda m: m.active_from)}
+
+    def team_capacity(team_id):
+        return sum((m.capacity for m in current_reps if within(m.team_id, team_id)), Decimal(0))
+
     rows = [(g, g.owner_user_id, g.owner_team_id, g.baseline_value) for g in Goal.objects.order_by("id")]
     rows += [(m, m.assignee_id, None, Decimal(0)) for m in MicroGoal.objects.order_by("id")]
     result = []
     for row, user_id, team_id, baseline in rows:
         kpi = row.kpi
+        is_level = kpi.aggregation == Kpi.Aggregation.LAST
         calendar = calendars.get(team_id or rep_team.get(user_id), WorkingCalendar())
         w = pace.window(calendar, start=row.start_date, due=row.due_date, today=TODAY, run_rate_days=10)
-        counted = [
-            e
-            for e in entries
-            if e.kpi_id == kpi.id and row.start_date <= e.date <= row.due_date and counts(e, user_id, team_id)
-        ]
-        if kpi.aggregation == Kpi.Aggregation.SUM:
-            current = sum((e.value for e in counted), Decimal(0))
+
+        def counted(first, last, user_id=user_id, team_id=team_id, kpi=kpi):
+            return [
+                e for e in entries if e.kpi_id == kpi.id and first <= e.date <= last and counts(e, user_id, team_id)
+            ]
+
+        in_window = counted(row.start_date, row.due_date)
+        if not is_level:
+            current = sum((e.value for e in in_window), Decimal(0))
         else:
             latest = {}
-            for e in sorted(counted, key=lambda e: (e.date, e.created_at, e.id)):
+            for e in sorted(in_window, key=lambda e: (e.date, e.created_at, e.id)):
                 latest[e.user_id] = e.value
             current = sum(latest.values(), Decimal(0)) if latest else baseline
-        recent = sum((e.value for e in counted if e.date >= w.recent_from), Decimal(0))
+        recent = sum((e.value for e in in_window if e.date >= w.recent_from), Decimal(0))
         expected = pace.expected_value(
             baseline=baseline, target=row.target_value, elapsed=w.elapsed, total=w.total, quantum=kpi.quantum
         )
+        # The forecast's history: 20 working days before the window, then the window through today.
+        first = calendar.add_working_days(row.start_date, -20)
+        last, eve = max(first, min(TODAY, row.due_date)), row.start_date - datetime.timedelta(days=1)
+        daily = {}
+        for e in counted(first, last):
+            daily[e.date] = daily.get(e.date, Decimal(0)) + e.value
+        days_before = calendar.count(first, eve)
+        before = [amount for date, amount in daily.items() if date < row.start_date]
+        plan = (row.target_value - baseline) / w.total if w.total else Decimal(0)
+        prior = None
+        if before and days_before:
+            prior = sum(before, Decimal(0)) / days_before
+        elif team_id is None and user_id in rep_team and days_before:
+            team_entries = counted(first, eve, user_id=None, team_id=rep_team[user_id])
+            if team_entries and team_capacity(rep_team[user_id]):
+                team_sum = sum((e.value for e in team_entries), Decimal(0))
+                prior = team_sum / days_before / team_capacity(rep_team[user_id]) * capacity[user_id]
+        today_open = w.completed < w.elapsed
+        logged_today = daily.get(TODAY, Decimal(0)) if row.start_date <= TODAY <= row.due_date else Decimal(0)
+        if is_level:
+            own, seen, prior = (current - baseline) / max(1, w.elapsed), w.elapsed, plan
+        else:
+            own = pace.run_rate(
+                recent_total=recent, logged_today=logged_today, recent_days=w.recent_days, today_open=today_open
+            )
+            seen, prior = w.completed, plan if prior is None else prior
+        rate = pace.blended_rate(run_rate=own, elapsed=seen, prior_rate=prior, credibility_days=5, is_level=is_level)
         forecast = pace.forecast_value(
             current=current,
-            recent_total=recent,
-            recent_days=w.recent_days,
+            rate=rate,
             left=w.left,
-            is_level=kpi.aggregation == Kpi.Aggregation.LAST,
             quantum=kpi.quantum,
+            today_open=today_open and not is_level,
+            logged_today=logged_today,
         )
-        owed_before_today = pace.expected_value(
-            baseline=baseline, target=row.target_value, elapsed=w.completed, total=w.total, quantum=kpi.quantum
+        totals = list(daily.values()) if not is_level else []
+        sd = pace.daily_sd(
+            total=sum(totals, Decimal(0)),
+            squares=sum((t * t for t in totals), Decimal(0)),
+            days=calendar.count(first, last),
+        )
+        sigma = pace.forecast_spread(sd=sd, left=w.left, is_level=is_level)
+        low, high = pace.forecast_range(
+            forecast=forecast, current=current, sigma=sigma, is_level=is_level, quantum=kpi.quantum
         )
         health = pace.health(
             current=current,
-            expected=owed_before_today,
             forecast=forecast,
             baseline=baseline,
             target=row.target_value,
             higher_is_better=kpi.higher_is_better,
-            on_track_ratio=Decimal("0.95"),
             at_risk_ratio=Decimal("0.90"),
         )
-        result.append((type(row).__name__, row.id, current, expected, forecast, health))
+        chance = (
+            100
+            if health == pace.ACHIEVED
+            else pace.chance_percent(
+                forecast=forecast, target=row.target_value, sigma=sigma, higher_is_better=kpi.higher_is_better
+            )
+        )
+        result.append((type(row).__name__, row.id, current, expected, forecast, low, high, chance, health))
     return result
 
 

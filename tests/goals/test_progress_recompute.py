@@ -144,8 +144,10 @@ def test_micro_goal_counts_the_assignees_entries_in_its_own_window_and_kpi(rep_a
     log(rep_a, calls, 12, 15)
     log(rep_a, deals, 12, 100)  # the parent goal's KPI, not the micro goal's
     micro = recompute(micro)
-    # 5 working days, all elapsed: expected = the target; 35 of 50 is 70 %, and nothing is left to catch up.
-    assert (micro.current_value, micro.expected_value, micro.forecast_value) == (D(35), D(50), D(35))
+    # 5 working days, all elapsed: expected = the target; 35 of 50 is 70 %. Only today is left, still open:
+    # run rate 35 / 4 completed days = 8.75, prior 100 / 20 days before the window = 5, z = 4 / (4 + 5):
+    # rate 6.67, so today is forecast to bring 6.67 → 41.67 → 42, short of 90 % of 50.
+    assert (micro.current_value, micro.expected_value, micro.forecast_value) == (D(35), D(50), D(42))
     assert micro.health == Health.OFF_TRACK
 
 
@@ -189,7 +191,8 @@ def test_last_for_a_team_sums_each_reps_latest_value(team_a, rep_a, win_rate):
 def test_last_without_entries_stands_at_the_baseline(rep_a, win_rate):
     goal = GoalFactory(owner_user=rep_a, kpi=win_rate, baseline_value=D(20), target_value=D(40))
     goal = recompute(goal)
-    assert (goal.current_value, goal.expected_value, goal.forecast_value) == (D(20), D(30), D(20))
+    # A level's run rate 0 / 10 days, the plan's 20 / 20 = 1 a day, z = 10 / 15: 1/3 a day × 10 left → 23.3.
+    assert (goal.current_value, goal.expected_value, goal.forecast_value) == (D(20), D(30), D("23.3"))
 
 
 def test_lower_is_better_last_kpi(rep_a):
@@ -199,8 +202,9 @@ def test_lower_is_better_last_kpi(rep_a):
     log(rep_a, days_to_close, 10, 24)
     log(rep_a, days_to_close, 11, 35, voided_at=timezone.now(), voided_by=rep_a, void_reason="Wrong deal")
     goal = recompute(goal)
-    # Halfway through the window 25 is expected; 24 is ahead of it. A level forecasts itself.
-    assert (goal.current_value, goal.expected_value, goal.forecast_value) == (D(24), D(25), D(24))
+    # Halfway through the window 25 is expected; 24 is ahead of it. The level moved −6 over 10 days, the plan
+    # −0.5 a day; z = 10 / 15 → −0.567 a day × 10 left → 18.3 → 18: the forecast reaches 20, on track.
+    assert (goal.current_value, goal.expected_value, goal.forecast_value) == (D(24), D(25), D(18))
     assert goal.health == Health.ON_TRACK
     log(rep_a, days_to_close, 12, 19)
     assert recompute(goal).health == Health.ACHIEVED
@@ -215,10 +219,11 @@ def test_team_pace_uses_the_team_calendar_with_holidays_and_weekends(team_a, rep
     log(rep_a, deals, 3, 40)
     log(rep_a, deals, 10, 25)
     # Saturday 14th: 9 of 19 working days elapsed → 190 × 9 / 19 = 90 expected.
-    # Run-rate: 65 over those 9 days; 10 days left → 65 + 650 / 9 = 137.2 → 137.
+    # Run rate: 65 over those 9 days = 7.22; no history, so the prior is the plan's 190 / 19 = 10; z = 9 / 14:
+    # 8.21 a day × 10 days left → 65 + 82.1 = 147.1 → 147.
     goal = recompute(goal, today=march(14))
-    assert (goal.current_value, goal.expected_value, goal.forecast_value) == (D(65), D(90), D(137))
-    assert goal.health == Health.OFF_TRACK  # 65 < 95 % of 90, and 137 < 90 % of 190
+    assert (goal.current_value, goal.expected_value, goal.forecast_value) == (D(65), D(90), D(147))
+    assert goal.health == Health.OFF_TRACK  # 147 < 90 % of 190
 
 
 def test_individual_goal_uses_the_calendar_of_the_owners_team(team_a, rep_a, deals):
@@ -235,20 +240,22 @@ def test_forecast_uses_the_last_ten_working_days_only(rep_a, deals):
     log(rep_a, deals, 5, 10)  # Thursday 5th is the first of them
     log(rep_a, deals, 18, 20)
     goal = recompute(goal, today=march(18))
-    # 30 over 10 working days = 3 a day, 7 days left: 70 + 21.
-    assert (goal.current_value, goal.expected_value, goal.forecast_value) == (D(70), D(65), D(91))
-    assert goal.health == Health.ON_TRACK
+    # The last 10 working days are 5th–18th; today (18th) is open, so its 20 counts in the value but not in the
+    # run rate: 10 over 9 completed days = 1.11. Prior: the plan's 5 a day. z = 12 / 17 → 2.25 a day × 7 days
+    # left = 15.8; today already brought more than the rate → 70 + 15.8 = 85.8 → 86, short of 90: off track.
+    assert (goal.current_value, goal.expected_value, goal.forecast_value) == (D(70), D(65), D(86))
+    assert goal.health == Health.OFF_TRACK
 
 
 def test_health_at_risk_when_behind_pace_but_the_forecast_nearly_makes_it(rep_a, deals, settings):
     settings.PACER = {**settings.PACER, "RUN_RATE_WORKING_DAYS": 5}
     goal = GoalFactory(owner_user=rep_a, kpi=deals, target_value=D(100))
     log(rep_a, deals, 3, 10)
-    log(rep_a, deals, 10, 32)
+    log(rep_a, deals, 10, 24)
     goal = recompute(goal)
-    # Owed by the start of today (9 of 20 working days) 45, current 42 (< 42.75): behind. Run-rate over
-    # the last 5 working days 32 / 5, 10 days left → forecast 42 + 64 = 106 ≥ 90 % of 100: at risk.
-    assert (goal.expected_value, goal.forecast_value, goal.health) == (D(50), D(106), Health.AT_RISK)
+    # Run rate over the last 5 working days, today (open) aside: 24 / 4 = 6; prior the plan's 5; z = 9 / 14 →
+    # 5.64 a day: 34 + 56.4 (10 days left) + 5.64 (the rest of today) = 96.1 → 96: short of 100, ≥ 90: at risk.
+    assert (goal.expected_value, goal.forecast_value, goal.health) == (D(50), D(96), Health.AT_RISK)
 
 
 def test_a_goal_is_on_track_on_its_first_morning_before_anything_is_logged(rep_a, deals):
@@ -274,7 +281,9 @@ def test_over_achievement_keeps_counting(rep_a, deals):
 def test_goal_not_started_yet_is_on_track_at_its_baseline(rep_a, deals):
     goal = GoalFactory(owner_user=rep_a, kpi=deals, start_date=march(16))
     goal = recompute(goal)
-    assert (goal.current_value, goal.expected_value, goal.forecast_value, goal.health) == (0, 0, 0, Health.ON_TRACK)
+    # Nothing elapsed: the forecast is the plan itself, the target.
+    assert (goal.current_value, goal.expected_value, goal.health) == (0, 0, Health.ON_TRACK)
+    assert goal.forecast_value == goal.target_value
 
 
 def test_recompute_sets_computed_at_and_skips_closed_and_draft_goals(rep_a, deals):
@@ -355,13 +364,15 @@ def _goals_and_micro_goals(n, team, kpi):
 @pytest.mark.parametrize("n", [10, 1000])
 def test_recompute_runs_the_same_queries_for_10_and_1000_goals(n, team_a, deals, django_assert_num_queries):
     _goals_and_micro_goals(n, team_a, deals)
-    # Expected (1,000 goals fit one batch; each further batch of either kind adds the same 8):
+    # Expected (1,000 goals fit one batch; each further batch of either kind adds the same 12):
     #   2  ids of the active goals, ids of the active micro goals
     #   then for the goals, and again for the micro goals:
     #     SAVEPOINT, SELECT … FOR UPDATE the batch with its KPIs, SELECT the owners' current rep teams,
     #     SELECT team tree with working weekdays, SELECT holidays (calendars_for_teams),
-    #     the ONE aggregate query, the ONE UPDATE, RELEASE SAVEPOINT          = 8 × 2
-    with django_assert_num_queries(18):
+    #     the ONE aggregate query, the ONE history query (goals/pace.py "forecast"), the owners' rep
+    #     memberships with capacity, the team tree, their teams' rep capacities,
+    #     the ONE UPDATE, RELEASE SAVEPOINT                                  = 12 × 2
+    with django_assert_num_queries(26):
         result = services.progress_recompute(today=TODAY)
     assert result == (n, n)
     assert set(Goal.objects.values_list("current_value", flat=True)) == {D(6), D(18)}  # a rep's, the team's
@@ -369,7 +380,7 @@ def test_recompute_runs_the_same_queries_for_10_and_1000_goals(n, team_a, deals,
 
 def test_each_extra_batch_costs_the_same_fixed_queries(team_a, deals, django_assert_num_queries):
     _goals_and_micro_goals(30, team_a, deals)
-    with django_assert_num_queries(2 + 8 * 3 + 8 * 3):  # batches of 10: 3 of goals, 3 of micro goals
+    with django_assert_num_queries(2 + 12 * 3 + 12 * 3):  # batches of 10: 3 of goals, 3 of micro goals
         assert services.progress_recompute(today=TODAY, batch_size=10) == (30, 30)
 
 

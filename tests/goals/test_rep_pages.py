@@ -265,14 +265,13 @@ def test_my_goals_lists_own_and_team_goals_active_first_with_their_figures(clien
     assert "Not mine" not in page and "Draft idea" not in page
     assert page.index("March demos") < page.index("Team revenue") < page.index("February demos")
     assert f'href="{reverse("goal_detail", args=[plan.goal_id])}"' in page
-    assert "€50,000.00" in page and "20 / 100" in page
+    assert "€50,000.00" in page and 'data-figure="current">20<' in page and 'data-figure="target">100<' in page
     # 20 of 100 on Wednesday of week 2 (8 of 20 working days elapsed): 20 %, pace 40; 80 still to do over the
     # 13 working days left (today included) = 7 a day, rounded up.
-    assert '<dd class="col-6 num mb-1 fw-semibold">20 %</dd>' in page
-    assert '<dd class="col-6 num mb-1">40</dd>' in page and "Off track" in page
+    assert 'data-figure="attainment">20%</dd>' in page
+    assert 'data-figure="expected">40<' in page and "Off track" in page
     assert "Needed per day" in page and "13 working days left" in page
-    needed = page[page.index("Needed per day") :]
-    assert needed.split("<dd", 1)[1].split(">", 1)[1].split()[0] == "7"
+    assert '<span data-figure="per_day">7</span>' in page
 
 
 # --- a goal's log history ---------------------------------------------------------------------------------------
@@ -288,7 +287,7 @@ def test_entry_history_is_paged_newest_first_with_voided_entries_struck_through(
     client.force_login(personas.rep_a)
     url = reverse("goal_entries", args=[plan.goal_id])
     first = client.get(url).content.decode()
-    assert "30 entries" in first and "Page 1 of 2" in first and "Wed 11 Mar 2026" in first
+    assert "30 entries" in first and "Page 1 of 2" in first and "Wed 11 Mar" in first
     assert first.count('class="list-group-item history-entry') == 25
     assert "<del>" in first and "Duplicate of the CRM import" in first and str(personas.manager_a) in first
     second = client.get(url + "?page=2", **HTMX).content.decode()
@@ -392,3 +391,53 @@ def test_page_query_counts_do_not_grow_with_the_team(client, personas, demos, si
     # whom they may correct for is 3 queries for a manager (managed memberships, team tree, members).
     with django_assert_num_queries(15):
         assert client.get(reverse("goal_entries", args=[team_goal.id]), **HTMX).status_code == 200
+
+
+# --- a second look at implausible values --------------------------------------------------------------------------
+
+
+def test_a_value_above_the_whole_target_asks_for_confirmation_and_stores_nothing_until_then(
+    client, personas, plan, demos
+):
+    client.force_login(personas.rep_a)
+    token = uuid.uuid4()
+    page = log(client, demos, value="1000000", token=token).content.decode()
+    assert "1,000,000 Demos booked is more than the whole target of “March demos” (100). Is that right?" in page
+    assert 'name="confirmed" value="1000000"' in page and "Nothing is logged until you confirm it." in page
+    assert ProgressEntry.objects.count() == 0
+    url = reverse("today_log")
+    data = {
+        "kpi": demos.id,
+        "value": "1000000",
+        "date": "2026-03-11",
+        "note": "",
+        "token": token,
+        "confirmed": "1000000",
+    }
+    client.post(url, data, **HTMX)
+    assert ProgressEntry.objects.get().value == Decimal(1000000)
+
+
+def test_a_value_many_times_the_largest_day_asks_for_confirmation(client, personas, plan, demos):
+    ProgressEntryFactory(user=personas.rep_a, kpi=demos, date=datetime.date(2026, 3, 2), value=Decimal(4))
+    ProgressEntryFactory(user=personas.rep_a, kpi=demos, date=datetime.date(2026, 3, 2), value=Decimal(3))  # 7 that day
+    client.force_login(personas.rep_a)
+    page = log(client, demos, value="71").content.decode()
+    assert "71 Demos booked is more than 10 times the largest day ever logged by you or your team (7)" in page
+    assert ProgressEntry.objects.count() == 2
+    log(client, demos, value="70")  # 10 × 7: plausible
+    assert ProgressEntry.objects.count() == 3
+
+
+def test_changing_a_confirmed_value_looks_again(client, personas, plan, demos):
+    client.force_login(personas.rep_a)
+    data = {
+        "kpi": demos.id,
+        "value": "5000",
+        "date": "2026-03-11",
+        "note": "",
+        "token": uuid.uuid4(),
+        "confirmed": "1000",
+    }
+    page = client.post(reverse("today_log"), data, **HTMX).content.decode()
+    assert "Is that right?" in page and ProgressEntry.objects.count() == 0

@@ -92,16 +92,22 @@ def test_each_reminder_task_run_twice_delivers_one_notification_and_one_email(
 def test_each_reminder_task_run_twice_concurrently_delivers_one_notification_and_one_email(
     task, expected, everyone_due, eager_celery
 ):
-    # Both runs choose their recipients before either delivers: they race on every notification.
+    # Both runs choose their recipients before either delivers: each waits for the other at its first notify()
+    # (the public delivery boundary), so they race on every notification.
     both_chose = threading.Barrier(2, timeout=20)
-    real_unsent = reminders._unsent
+    first_call = threading.local()
+    real_notify = reminders.notify
 
-    def unsent_then_wait(deliveries):
-        chosen = real_unsent(deliveries)
-        both_chose.wait()
-        return chosen
+    def notify_after_both_chose(**kwargs):
+        if not getattr(first_call, "done", False):
+            first_call.done = True
+            both_chose.wait()
+        return real_notify(**kwargs)
 
-    with time_machine.travel(MONDAY_1600_UTC, tick=False), mock.patch.object(reminders, "_unsent", unsent_then_wait):
+    with (
+        time_machine.travel(MONDAY_1600_UTC, tick=False),
+        mock.patch.object(reminders, "notify", notify_after_both_chose),
+    ):
         _, errors = run_in_threads(task.apply)  # eager_propagates: a failure raises (no .get() in threads)
     assert errors == []
     assert delivered() == expected

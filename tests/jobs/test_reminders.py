@@ -14,7 +14,16 @@ from goals.models import Goal, Health, MicroGoal
 from goals.services import reminders
 from notifications.models import Notification
 from teams.models import Holiday
-from tests.factories import TeamFactory, UserFactory, make_entry, make_goal, make_manager, make_micro_goal, make_rep
+from tests.factories import (
+    KpiFactory,
+    TeamFactory,
+    UserFactory,
+    make_entry,
+    make_goal,
+    make_manager,
+    make_micro_goal,
+    make_rep,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -312,7 +321,8 @@ def test_due_in_n_days_is_counted_in_the_org_timezone(rep_a, settings):
 
 
 def test_choosing_deadline_recipients_costs_the_same_queries_for_5_or_50_goals(team_a, manager_a):
-    # Expected: the due goals; the owners' memberships; the team tree; the managers; the keys already sent.
+    # Expected: the due goals; the owners' memberships; the team tree; the managers; the goals' figures (the
+    # owners' rep teams, the calendars: team tree with weekdays, holidays); the keys already sent.
     counts = []
     for n in (5, 50):
         Goal.objects.all().delete()
@@ -325,7 +335,7 @@ def test_choosing_deadline_recipients_costs_the_same_queries_for_5_or_50_goals(t
         with time_machine.travel(at(FRIDAY, 9), tick=False), mock.patch.object(reminders, "notify") as stub:
             counts.append(_queries(reminders.deadline_reminders_send))
         assert stub.call_count == n + (n + 1) // 2  # every owner, and manager_a for team A's off-track goals
-    assert counts[0] == counts[1] <= 5
+    assert counts[0] == counts[1] <= 8
 
 
 # --- weekly manager digest ----------------------------------------------------------------------------
@@ -357,7 +367,8 @@ def test_manager_gets_the_weekly_digest_on_monday_at_8_local(
     assert (digest.user, digest.kind, digest.key) == (manager_a, "manager_digest", f"digest:{manager_a.id}:2026-W48")
     assert digest.url == f"/teams/{digest_team.id}/"
     body = digest.body
-    assert "3 active goals, 36% average attainment (1 on track, 1 at risk, 1 off track)" in body
+    # (50 + 20 + 40) / 3 = 36.67: rounded as every page rounds attainment, never truncated.
+    assert "3 active goals, 37% average attainment (1 on track, 1 at risk, 1 off track)" in body
     assert "Ray's demos (ray_rep_a" not in body  # owners are shown by name
     assert "Team revenue" in body.split("At risk:")[1].split("Off track:")[0]
     assert "Quentin's calls" in body.split("Off track:")[1]
@@ -407,8 +418,8 @@ def test_the_digest_covers_sub_teams_and_leaves_out_other_teams(digest_team, man
 
 
 def test_choosing_and_building_digests_costs_the_same_queries_for_few_or_many(team_a):
-    # Expected: timezones; due managers; keys already sent; team tree; reps; goals; last week's loggers;
-    # calendars (team tree, weekdays, holidays).
+    # Expected: timezones; due managers; keys already sent; team tree; reps; goals; the goals' figures (owners'
+    # rep teams, calendars: team tree with weekdays, holidays); last week's loggers; the reps' calendars.
     counts = []
     for n in (2, 20):
         Notification.objects.all().delete()
@@ -420,10 +431,34 @@ def test_choosing_and_building_digests_costs_the_same_queries_for_few_or_many(te
         with time_machine.travel(at(MONDAY, 8), tick=False), mock.patch.object(reminders, "notify") as stub:
             counts.append(_queries(reminders.manager_digests_send))
         assert stub.call_count == (2 if n == 2 else 22)
-    assert counts[0] == counts[1] <= 10
+    assert counts[0] == counts[1] <= 13
 
 
 def test_a_user_without_a_team_is_never_a_digest_recipient():
     UserFactory(username="loner", timezone="UTC")
     with time_machine.travel(at(MONDAY, 8), tick=False):
         assert reminders.manager_digests_send() == 0
+
+
+def test_a_deadline_reminder_prints_the_figures_as_the_goal_page_does(rep_a):
+    revenue = KpiFactory(name="Revenue", unit="currency", currency_code="USD", decimal_places=2)
+    goal = make_goal(
+        owner_user=rep_a,
+        kpi=revenue,
+        title="Q4 revenue",
+        due_date=_due_in(3),
+        target_value=Decimal("950000"),
+        current_value=Decimal("656672.034"),
+        forecast_value=Decimal("901234.5"),
+        forecast_low=Decimal("880000"),
+        forecast_high=Decimal("922000"),
+        chance_pct=8,
+        health=Health.AT_RISK,
+    )
+    with time_machine.travel(at(FRIDAY, 9), tick=False):
+        reminders.deadline_reminders_send()
+    body = Notification.objects.get(key=f"deadline:{goal.id}:3").body
+    assert "So far: $656,672.03 of $950,000.00 Revenue (69%); it is at risk." in body  # the page's rounding
+    assert "Forecast at the due date: $901,234.50 (likely $880,000.00 – $922,000.00), a 8% chance" in body
+    # 293,327.966 left over Friday (today) and Monday = 146,663.983 a day, rounded up.
+    assert "Still needed: $146,663.99 per working day with 2 working days left." in body
