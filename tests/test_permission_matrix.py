@@ -21,6 +21,7 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
+from api.services import api_token_create
 from goals.models import Kpi
 from teams.models import Holiday, Membership
 from tests.factories import GoalFactory, KpiFactory, NotificationFactory, ProgressEntryFactory
@@ -180,6 +181,13 @@ MATRIX = [
         "",
         {"GET": "302 403 403 403 403 403 405", "POST": "302 403 403 403 403 403 302"},
     ),
+    # --- rep A's API token: only rep A revokes it (their settings page)
+    (
+        "api_token_revoke",
+        {"token_key": "token_a"},
+        "",
+        {"GET": "302 405 405 405 405 405 405", "POST": "302 302 404 404 404 404 404"},
+    ),
     # --- rep A's notification
     (
         "notification_mark_read",
@@ -218,6 +226,7 @@ def world(personas, rep_a2):
             "membership_rep_a": Membership.objects.get(user=personas.rep_a).id,
             "holiday_a": Holiday.objects.create(team=personas.team_a, date=today + datetime.timedelta(days=30)).id,
             "notification_a": NotificationFactory(user=personas.rep_a).id,
+            "token_a": api_token_create(user=personas.rep_a, name="rep A's sync")[0].token_key,
             "rep_a": personas.rep_a.id,
             "rep_b": personas.rep_b.id,
         },
