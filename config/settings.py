@@ -186,6 +186,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Separate queues, so a slow SMTP server or webhook receiver never delays the figures (README, Scaling).
+# Anything unrouted goes to the default queue "celery". `make run`'s worker consumes all of them.
+CELERY_TASK_ROUTES = {
+    "goals.tasks.recompute_*": {"queue": "recompute"},
+    "goals.tasks.close_due_goals": {"queue": "recompute"},
+    "goals.tasks.send_*": {"queue": "notifications"},
+    "notifications.tasks.*": {"queue": "notifications"},
+    "*.tasks.deliver_webhook*": {"queue": "webhooks"},
+    "webhooks.tasks.*": {"queue": "webhooks"},
+}
+PACER_CELERY_QUEUES = ["celery", "recompute", "notifications", "webhooks"]
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -212,7 +223,11 @@ PACER = {
     # target (times AT_RISK_FORECAST) keeps a goal "at risk" rather than "off track".
     "HEALTH_ON_TRACK_RATIO": "0.95",
     "HEALTH_AT_RISK_FORECAST_RATIO": "0.90",
-    "RUN_RATE_WORKING_DAYS": 10,  # forecast uses the daily run-rate over this many recent working days
+    "RUN_RATE_WORKING_DAYS": 10,
+    # The coalesced recompute's single-flight lease, renewed after each batch; a crashed worker's expires.
+    "RECOMPUTE_LEASE_SECONDS": env.int(
+        "PACER_RECOMPUTE_LEASE_SECONDS", default=120
+    ),  # forecast uses the daily run-rate over this many recent working days
     "ACHIEVABILITY_HISTORY_WORKING_DAYS": 60,
     "DEADLINE_REMINDER_DAYS": env.list("PACER_DEADLINE_REMINDER_DAYS", cast=int, default=[7, 3, 1]),
 }

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from goals.models import Goal, Kpi, ProgressEntry
 from goals.services import goal_create, goals_close_due, kpi_create, micro_goals_generate, progress_recompute
+from goals.services.rollups import rollups_add_entries
 from teams.calendar import WorkingCalendar
 from teams.models import Membership
 from teams.selectors import calendars_for_teams, rep_membership
@@ -89,7 +90,11 @@ def _seed_history(org, kpis, calendars, *, since, today, progress) -> None:
                             created_by=rep,
                         )
                     )
+    newest = ProgressEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
     ProgressEntry.objects.bulk_create(entries, batch_size=500, ignore_conflicts=True)
+    # The engine reads the daily rollup: add exactly the entries this run created (seeding runs alone).
+    created = ProgressEntry.objects.filter(id__gt=newest, external_id__startswith="demo:").values_list("id", flat=True)
+    rollups_add_entries(list(created))
 
 
 def _day(rng: random.Random, level: float) -> dict[str, Decimal]:

@@ -25,9 +25,37 @@ def recompute_goals(goal_ids, micro_goal_ids=()) -> dict:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def recompute_stale() -> dict:
+    """The coalesced recompute: every goal and micro goal marked stale by entry changes, single-flight
+    (a second task while one runs returns at once; the running one picks up what was marked meanwhile)."""
+    return services.progress_recompute_stale()._asdict()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def recompute_all() -> dict:
-    """Periodic safety net: recompute every active goal and micro goal (repairs any lost enqueue)."""
-    return services.progress_recompute()._asdict()
+    """Periodic safety net: check the daily rollups against the entries (repairing and logging any
+    difference), then recompute every active goal and micro goal (repairs any lost enqueue)."""
+    repaired = services.rollups_verify(repair=True)
+    result = services.progress_recompute()._asdict()
+    services.progress_recompute_stale()  # clears the stale marks a lost task left (recomputing them again)
+    return {**result, "rollups_repaired": len(repaired)}
+
+
+def request_stale_recompute() -> None:
+    """Queue one coalesced recompute unless one is already queued (called after a writer's commit).
+
+    A broker that is down never fails the caller's request: the failure is logged, the request is
+    withdrawn so the next writer tries again, and the periodic recompute_all repairs the figures later.
+    """
+    if not services.recompute_flight_request():
+        return
+    try:
+        recompute_stale.delay()
+    except BROKER_ERRORS:
+        services.recompute_flight_cancel_request()
+        logger.warning(
+            "Could not enqueue the coalesced recompute; the periodic recompute will catch up.", exc_info=True
+        )
 
 
 def enqueue_recompute(goal_ids, micro_goal_ids=()) -> None:

@@ -4,6 +4,8 @@ Split by subject so each file stays small:
 - goals.py      KPIs and hard goals: create, update (with revisions), cancel, achievability
 - breakdown.py  micro goals: generate (with preview), re-plan
 - progress.py   the ledger and the engine: record, update, void, recompute, close due goals
+- rollups.py    the daily rollup (ProgressDay) every entry write keeps in step; its check and repair
+- recompute_queue.py  coalesced recompute: stale marks, the single-flight pass over every stale goal
 - reminders.py  deadline and check-in reminders, the weekly manager digest: who is due, one notify() each
 """
 
@@ -12,12 +14,20 @@ from .goals import Achievability, achievability_assess, goal_activate, goal_canc
 from .kpis import kpi_create, kpi_update
 from .progress import (
     goals_close_due,
+    progress_preview,
     progress_recompute,
     progress_record,
     progress_update,
     progress_void,
 )
+from .recompute_queue import (
+    progress_recompute_stale,
+    recompute_flight_cancel_request,
+    recompute_flight_request,
+    stale_target_ids,
+)
 from .reminders import checkin_reminders_send, deadline_reminders_send, manager_digests_send, org_today
+from .rollups import progress_days, rollups_verify
 
 __all__ = [
     "Achievability",
@@ -36,8 +46,15 @@ __all__ = [
     "manager_digests_send",
     "micro_goals_generate",
     "org_today",
+    "progress_days",
+    "progress_preview",
     "progress_recompute",
+    "progress_recompute_stale",
     "progress_record",
     "progress_update",
     "progress_void",
+    "recompute_flight_cancel_request",
+    "recompute_flight_request",
+    "rollups_verify",
+    "stale_target_ids",
 ]

@@ -40,11 +40,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from goals import pace, tasks
-from goals.models import VALUE, Goal, GoalRevision, Health, Kpi, MicroGoal, ProgressEntry
+from goals import pace
+from goals.models import VALUE, Goal, GoalRevision, Health, Kpi, MicroGoal, ProgressDay, ProgressEntry
 from teams.calendar import WorkingCalendar
 from teams.models import Membership, Team, User
 from teams.selectors import active_memberships, calendars_for_teams, team_ids_with_ancestors, user_ids_visible_to
+
+from . import rollups
+from .recompute_queue import targets_mark_stale
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +94,9 @@ def progress_record(
       constraint decides, the loser re-reads the winner's row). Reusing an id for a different user or
       KPI is refused.
 
-    After the transaction commits, a recompute of exactly the goals and micro goals the entry touches
-    is enqueued (see `_touched`).
+    The day's rollup (ProgressDay) is updated in the same transaction; the goals and micro goals the
+    entry touches (see `_touched`) are marked stale, and after commit one coalesced recompute is asked
+    for (goals/services/recompute_queue.py).
     """
     _check_may_act(actor=created_by, user=user, verb="log")
     if not kpi.is_active:
@@ -125,6 +129,7 @@ def progress_record(
             if existing is None:  # some other constraint failed: not a duplicate
                 raise
             return _same_entry(existing, entry)
+    rollups.rollup_entry_added(entry)  # h7: the daily rollup, in this transaction
     _enqueue_touched(user_id=user.pk, kpi_id=kpi.pk, dates=[date])
     return entry
 
@@ -136,7 +141,7 @@ def progress_update(
     """Correct an entry's value, note and (optionally) date, with the same value and date rules as
     `progress_record`. Voided entries cannot be edited. Corrections stay possible after the KPI is
     archived. Recomputes the goals touched by the old and the new date."""
-    entry = ProgressEntry.objects.select_for_update().select_related("kpi", "user").get(pk=entry.pk)
+    entry = ProgressEntry.objects.select_for_update(of=("self",)).select_related("kpi", "user").get(pk=entry.pk)
     _check_may_act(actor=updated_by, user=entry.user, verb="edit")
     if entry.is_voided:
         raise ValidationError(
@@ -148,6 +153,7 @@ def progress_update(
     entry.date = old_date if date is None else _clean_date(date, entry.user)
     entry.full_clean(exclude=_NOT_CLEANED, validate_unique=False, validate_constraints=False)
     entry.save(update_fields=["value", "note", "date", "updated_at"])
+    rollups.rollup_days_refresh(user_id=entry.user_id, kpi_id=entry.kpi_id, dates=[old_date, entry.date])  # h7
     _enqueue_touched(user_id=entry.user_id, kpi_id=entry.kpi_id, dates=[old_date, entry.date])
     return entry
 
@@ -158,7 +164,7 @@ def progress_void(*, entry: ProgressEntry, reason: str, voided_by: User) -> Prog
 
     Entries are never deleted. A reason is required; voiding an entry twice is refused.
     """
-    entry = ProgressEntry.objects.select_for_update().select_related("user").get(pk=entry.pk)
+    entry = ProgressEntry.objects.select_for_update(of=("self",)).select_related("user").get(pk=entry.pk)
     _check_may_act(actor=voided_by, user=entry.user, verb="void")
     reason = reason.strip()
     if not reason:
@@ -169,6 +175,7 @@ def progress_void(*, entry: ProgressEntry, reason: str, voided_by: User) -> Prog
         raise ValidationError(f"This entry was already voided on {entry.voided_at:%d %b %Y} by {entry.voided_by}.")
     entry.voided_at, entry.voided_by, entry.void_reason = timezone.now(), voided_by, reason
     entry.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
+    rollups.rollup_days_refresh(user_id=entry.user_id, kpi_id=entry.kpi_id, dates=[entry.date])  # h7
     _enqueue_touched(user_id=entry.user_id, kpi_id=entry.kpi_id, dates=[entry.date])
     return entry
 
@@ -231,8 +238,9 @@ def _same_entry(existing: ProgressEntry, attempted: ProgressEntry) -> ProgressEn
 
 
 def _enqueue_touched(*, user_id: int, kpi_id: int, dates: Iterable[datetime.date]) -> None:
+    """Mark what the change touches stale (coalesced: no recompute task per entry)."""
     goal_ids, micro_goal_ids = _touched(user_id=user_id, kpi_id=kpi_id, dates=set(dates))
-    tasks.enqueue_recompute(goal_ids, micro_goal_ids)
+    targets_mark_stale(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)
 
 
 def _touched(*, user_id: int, kpi_id: int, dates: set[datetime.date]) -> tuple[list[int], list[int]]:
@@ -322,25 +330,51 @@ def progress_recompute(
 
 
 def _recompute_batch(model, ids: list[int], *, today: datetime.date, now: datetime.datetime) -> int:
-    targets = _locked_targets(model, ids)
+    rows = _figures(_targets(model, ids, lock=True), today=today)
+    if rows:
+        _write(model, rows, now=now)
+    return len(rows)
+
+
+def _figures(targets: list[_Target], *, today: datetime.date) -> list[tuple]:
+    """(id, current, expected, forecast, health) of each target: 5 queries (calendars, one aggregate)."""
     if not targets:
-        return 0
+        return []
     run_rate_days = settings.PACER["RUN_RATE_WORKING_DAYS"]
     windows = [
         pace.window(calendar, start=t.start, due=t.due, today=today, run_rate_days=run_rate_days)
         for t, calendar in zip(targets, _calendars(targets, today=today), strict=True)
     ]
     sums = _aggregate(targets, windows)
-    rows = [
+    return [
         (t.id, *_progress(t, w, sums.get(row_no))) for row_no, (t, w) in enumerate(zip(targets, windows, strict=True))
     ]
-    _write(model, rows, now=now)
-    return len(rows)
 
 
-def _locked_targets(model, ids: list[int]) -> list[_Target]:
-    # Locked in id order, so two runs over overlapping batches cannot deadlock.
-    rows = model.objects.select_for_update(of=("self",)).select_related("kpi").filter(id__in=ids).order_by("id")
+def progress_preview(
+    *, goal_ids: Iterable[int] = (), micro_goal_ids: Iterable[int] = (), today: datetime.date | None = None
+) -> dict[tuple[type, int], tuple[Decimal, Decimal, Decimal, str]]:
+    """What a recompute would give these active goals and micro goals now, without writing or locking.
+
+    {(Goal or MicroGoal, id): (current, expected, forecast, health)}. For a response that must show a
+    rep's own figures at once while the coalesced recompute (which writes them) is on its way: the same
+    engine, rules and rollups, but no goal row lock, so a request never waits on a running recompute.
+    A fixed number of queries per kind: the targets, their calendars and one aggregate.
+    """
+    today = today or timezone.localdate()
+    preview = {}
+    for model, ids in ((Goal, goal_ids), (MicroGoal, micro_goal_ids)):
+        ids = sorted(set(ids))
+        if ids:
+            for target_id, *figures in _figures(_targets(model, ids, lock=False), today=today):
+                preview[model, target_id] = tuple(figures)
+    return preview
+
+
+def _targets(model, ids: list[int], *, lock: bool) -> list[_Target]:
+    rows = model.objects.select_related("kpi").filter(id__in=ids).order_by("id")
+    if lock:  # in id order, so two runs over overlapping batches cannot deadlock
+        rows = rows.select_for_update(of=("self",))
     if model is Goal:
         return [
             _Target(g.id, g.kpi, g.owner_user_id, g.owner_team_id, g.start_date, g.due_date, g.baseline_value, g.target_value)
@@ -367,6 +401,9 @@ def _calendars(targets: list[_Target], *, today: datetime.date) -> list[WorkingC
 
 
 # One row per target of the batch: (row_no, sum, sum of each owner's latest value, recent sum).
+# Reads the daily rollup (ProgressDay: one row per user, KPI and day with the day's sum and latest entry,
+# goals/services/rollups.py), never the entries themselves: a day's rows count or not as a whole, since
+# the rules only ever depend on an entry's date. For "last", the latest day's last_value is the latest entry.
 # Portable SQL (SQLite >= 3.33 and PostgreSQL). The team tree is walked by a recursive CTE; a team goal
 # becomes its "stints": each rep membership in its tree, clipped to the goal's window, so every entry is
 # fetched through its own index (kpi, user, date) — never "every entry of the KPI, per team goal" — and
@@ -400,13 +437,13 @@ team_reps AS (
     FROM stints
 ),
 counted AS (
-    SELECT s.row_no, s.is_level, e.user_id, e.date AS day, e.created_at, e.id, e.value AS amount, s.recent_from
-    FROM scope s JOIN {entry} e ON e.kpi_id = s.kpi_id AND e.user_id = s.user_id
-    WHERE e.voided_at IS NULL AND e.date >= s.start_date AND e.date <= s.end_date
+    SELECT s.row_no, s.is_level, e.user_id, e.date AS day, e.last_value, e.total AS amount, s.recent_from
+    FROM scope s JOIN {day} e ON e.kpi_id = s.kpi_id AND e.user_id = s.user_id
+    WHERE e.entry_count > 0 AND e.date >= s.start_date AND e.date <= s.end_date
     UNION ALL
-    SELECT r.row_no, r.is_level, e.user_id, e.date AS day, e.created_at, e.id, e.value AS amount, r.recent_from
-    FROM team_reps r JOIN {entry} e ON e.kpi_id = r.kpi_id AND e.user_id = r.user_id
-    WHERE e.voided_at IS NULL AND e.date >= r.from_date AND e.date <= r.to_date
+    SELECT r.row_no, r.is_level, e.user_id, e.date AS day, e.last_value, e.total AS amount, r.recent_from
+    FROM team_reps r JOIN {day} e ON e.kpi_id = r.kpi_id AND e.user_id = r.user_id
+    WHERE e.entry_count > 0 AND e.date >= r.from_date AND e.date <= r.to_date
       AND (r.covered_to IS NULL OR e.date > r.covered_to)
 ),
 totals AS (
@@ -415,8 +452,8 @@ totals AS (
     GROUP BY row_no
 ),
 ranked AS (
-    SELECT row_no, amount,
-           ROW_NUMBER() OVER (PARTITION BY row_no, user_id ORDER BY day DESC, created_at DESC, id DESC) AS recency
+    SELECT row_no, last_value AS amount,
+           ROW_NUMBER() OVER (PARTITION BY row_no, user_id ORDER BY day DESC) AS recency
     FROM counted
     WHERE is_level = 1
 ),
@@ -445,7 +482,7 @@ def _aggregate(
     sql = _AGGREGATE_SQL.format(
         scope=scope,
         team=ops.quote_name(Team._meta.db_table),
-        entry=ops.quote_name(ProgressEntry._meta.db_table),
+        day=ops.quote_name(ProgressDay._meta.db_table),
         membership=ops.quote_name(Membership._meta.db_table),
     )
     with connection.cursor() as cursor:

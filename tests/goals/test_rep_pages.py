@@ -42,6 +42,7 @@ def plan(personas, demos):
         due_date=datetime.date(2026, 3, 13),
     )
     ProgressEntryFactory(id=4567, user=personas.rep_a, kpi=demos).delete()  # the next entries get ids > 4567
+    services.rollups_verify(repair=True)  # a raw delete: take it out of the daily rollup too
     services.progress_recompute(today=TODAY)
     micro.refresh_from_db()
     return micro
@@ -357,6 +358,7 @@ def _team_of(size, personas, kpi):
     ProgressEntry.objects.filter(user=personas.rep_a, date=TODAY).update(
         voided_at=datetime.datetime(2026, 3, 11, 9, tzinfo=datetime.UTC), voided_by=personas.rep_a, void_reason="x"
     )
+    services.rollups_verify(repair=True)  # raw ledger writes: bring the daily rollup in step
     services.progress_recompute(today=TODAY)
     return goals[0], team_goal
 

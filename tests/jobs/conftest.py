@@ -5,6 +5,7 @@ import itertools
 from decimal import Decimal
 
 from goals.models import Goal, Health, Kpi, MicroGoal, ProgressEntry
+from goals.services.rollups import rollups_add_entries
 from teams.models import Membership
 from tests.factories import MembershipFactory, UserFactory
 
@@ -46,9 +47,11 @@ def make_micro_goal(*, assignee, start, due, goal=None, **fields):
 
 
 def make_entry(*, user, date, kpi=None, value=1, **fields):
-    return ProgressEntry.objects.create(
+    entry = ProgressEntry.objects.create(
         user=user, kpi=kpi or make_kpi(), date=date, value=Decimal(value), created_by=user, **fields
     )
+    rollups_add_entries([entry.pk])  # the engine reads the daily rollup, which progress_record keeps
+    return entry
 
 
 def make_rep(team, *, username=None, timezone="UTC", **user_fields):
