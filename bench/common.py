@@ -78,8 +78,9 @@ def machine() -> dict:
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "postgresql": pg,
-        "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
-        .stdout.strip(),
+        "git": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip(),
     }
 
 
@@ -109,3 +110,61 @@ def verdict(figure: str, value: float, *, at_most: float | None = None, at_least
     met = (at_most is None or value <= at_most) and (at_least is None or value >= at_least)
     target = f"≤ {at_most}{unit}" if at_most is not None else f"≥ {at_least}{unit}"
     return {"figure": figure, "value": round(value, 3), "target": target, "met": met, "unit": unit}
+
+
+def small_database_name() -> str:
+    """The 10 k-entry companion of the bench database (pacer_bench → pacer_10k_bench)."""
+    name = str(connection.settings_dict["NAME"])
+    return name[: -len("bench")] + "10k_bench"
+
+
+class use_database:
+    """Point the default connection at another database of the same server for a while."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        self.saved = connection.settings_dict["NAME"]
+        connection.close()
+        connection.settings_dict["NAME"] = self.name
+        return self
+
+    def __exit__(self, *exc):
+        connection.close()
+        connection.settings_dict["NAME"] = self.saved
+
+
+def database_url(name: str) -> str:
+    """DATABASE_URL for another database on the bench server (for the servers and workers a bench starts)."""
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{name}"
+
+
+def forget_recompute_requests() -> None:
+    """Between measurements: no stale marks, no queued or running coalesced recompute."""
+    from config.celery import app
+    from goals.models import RecomputeFlight, StaleTarget
+
+    StaleTarget.objects.all().delete()
+    RecomputeFlight.objects.update(lease_until=None, holder="", pending_since=None)
+    app.control.purge()
+
+
+def ensure_database(name: str) -> None:
+    """Create and migrate a bench database on the same server if it does not exist yet."""
+    import psycopg2
+    from django.core.management import call_command
+
+    s = connection.settings_dict
+    admin = psycopg2.connect(
+        dbname="postgres", user=s["USER"], password=s["PASSWORD"], host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    with use_database(name):
+        call_command("migrate", verbosity=0)

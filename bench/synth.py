@@ -9,7 +9,8 @@ under a minute instead of bulk_create's 3.5 minutes.
 
     DATABASE_URL=postgres://pacer:pacer@127.0.0.1:5432/pacer_bench .venv/bin/python bench/synth.py --entries 100000
 
-A dataset is reused when the last build had the same shape (bench/results/_dataset.json); --rebuild forces.
+A dataset is reused when the last build in that database had the same shape
+(bench/results/_dataset_<db>.json); --rebuild forces a new one.
 """
 
 import argparse
@@ -31,7 +32,10 @@ from goals.services import rollups
 from teams.models import Holiday, Membership, Team, User
 
 CHUNK = 100_000
-DATASET = RESULTS / "_dataset.json"
+
+
+def _dataset_file():
+    return RESULTS / f"_dataset_{connection.settings_dict['NAME']}.json"
 
 
 def quarter() -> tuple[datetime.date, datetime.date, datetime.date]:
@@ -54,12 +58,13 @@ def reset() -> None:
 def build(*, reps_per_team: int, entries: int, teams: int = 50, regions: int = 5, rebuild: bool = False) -> dict:
     """Build (or reuse) the dataset; returns its description, also saved to bench/results/_dataset.json."""
     shape = {"reps_per_team": reps_per_team, "entries": entries, "teams": teams, "regions": regions}
-    if not rebuild and DATASET.exists():
-        saved = json.loads(DATASET.read_text())
-        if saved.get("shape") == shape and saved.get("db") == connection.settings_dict["NAME"]:
-            if User.objects.filter(username="bench-rep-0").exists():
-                print(f"reusing the {entries:,}-entry dataset built at {saved['built_at']}")
-                return saved
+    dataset = _dataset_file()
+    if not rebuild and dataset.exists():
+        saved = json.loads(dataset.read_text())
+        same = saved.get("shape") == shape and saved.get("db") == connection.settings_dict["NAME"]
+        if same and User.objects.filter(username="bench-rep-0").exists():
+            print(f"reusing the {entries:,}-entry dataset built at {saved['built_at']}")
+            return saved
     started = time.perf_counter()
     reset()
     start, due, today = quarter()
@@ -81,7 +86,7 @@ def build(*, reps_per_team: int, entries: int, teams: int = 50, regions: int = 5
         "rollup_rows": ProgressDay.objects.count(),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    DATASET.write_text(json.dumps(described, indent=2) + "\n")
+    dataset.write_text(json.dumps(described, indent=2) + "\n")
     print(
         f"built {described['reps']:,} reps, {described['goals']:,} goals, {described['micro_goals']:,} micro goals, "
         f"{described['entries']:,} entries ({described['rollup_rows']:,} rollup rows) in {described['build_seconds']} s"
@@ -124,8 +129,14 @@ def _org(*, reps_per_team: int, teams: int, regions: int, start, due) -> None:
     common = {"start_date": start, "due_date": due, "created_by": admin}
     goals = [Goal(title="Rep revenue", kpi=revenue, target_value=Decimal(60000), owner_user=r, **common) for r in reps]
     owners = [org, *region_rows, *team_rows]
-    goals += [Goal(title=f"{t.name} revenue", kpi=revenue, target_value=Decimal(600000), owner_team=t, **common) for t in owners]
-    goals += [Goal(title=f"{t.name} win rate", kpi=win_rate, target_value=Decimal(500), owner_team=t, **common) for t in team_rows]
+    goals += [
+        Goal(title=f"{t.name} revenue", kpi=revenue, target_value=Decimal(600000), owner_team=t, **common)
+        for t in owners
+    ]
+    goals += [
+        Goal(title=f"{t.name} win rate", kpi=win_rate, target_value=Decimal(500), owner_team=t, **common)
+        for t in team_rows
+    ]
     rep_win_rate = max(0, len(reps) * 3 // 2 - len(goals))  # 1.5 goals per rep in all, as in the issue's org
     goals += [
         Goal(title="Rep win rate", kpi=win_rate, baseline_value=Decimal(20), target_value=Decimal(35), owner_user=r, **common)

@@ -430,8 +430,11 @@ def _calendars(targets: list[_Target], *, today: datetime.date) -> list[WorkingC
 # fetched through its own index (kpi, user, date) — never "every entry of the KPI, per team goal" — and
 # counts for the team the rep was in on the entry's date. Should one person's rep memberships in one
 # tree overlap (a backdated membership), an entry counts only in the first stint covering its date:
-# `covered_to` is the last day the earlier stints already cover.
-# Only "last" KPIs' entries are ranked (the window function sorts); sums need no order.
+# `covered_to` is the last day the earlier stints already cover (the later stint starts the day after).
+# Spans that several targets share — the same rep's stint in a team goal, its region's and the org's, or the
+# rep's own goal over the same window — are "pieces", each read from the rollup ONCE per batch and summed
+# back into every target that has it. For "last" KPIs a piece's latest value is its last day's (one
+# index lookup); each owner's latest over their spans is ranked, for "last" targets only.
 _AGGREGATE_SQL = """
 WITH RECURSIVE
 scope (row_no, kpi_id, user_id, team_id, start_date, end_date, recent_from, is_level) AS (
@@ -449,7 +452,7 @@ stints AS (
     FROM scope s JOIN tree ON tree.row_no = s.row_no JOIN {membership} m ON m.team_id = tree.team_id
     WHERE m.role = %s AND m.active_from <= s.end_date AND (m.active_to IS NULL OR m.active_to >= s.start_date)
 ),
-team_reps AS (
+covered AS (
     SELECT stints.*,
            MAX(to_date) OVER (
                PARTITION BY row_no, user_id ORDER BY from_date, membership_id
@@ -457,32 +460,67 @@ team_reps AS (
            ) AS covered_to
     FROM stints
 ),
-counted AS (
-    SELECT s.row_no, s.is_level, e.user_id, e.date AS day, e.last_value, e.total AS amount, s.recent_from
-    FROM scope s JOIN {day} e ON e.kpi_id = s.kpi_id AND e.user_id = s.user_id
-    WHERE e.entry_count > 0 AND e.date >= s.start_date AND e.date <= s.end_date
-    UNION ALL
-    SELECT r.row_no, r.is_level, e.user_id, e.date AS day, e.last_value, e.total AS amount, r.recent_from
-    FROM team_reps r JOIN {day} e ON e.kpi_id = r.kpi_id AND e.user_id = r.user_id
-    WHERE e.entry_count > 0 AND e.date >= r.from_date AND e.date <= r.to_date
-      AND (r.covered_to IS NULL OR e.date > r.covered_to)
+team_reps AS (
+    SELECT row_no, kpi_id, user_id, recent_from, is_level, to_date,
+           CASE WHEN covered_to IS NULL OR covered_to < from_date THEN from_date ELSE {day_after_covered} END
+               AS from_date
+    FROM covered
 ),
-totals AS (
-    SELECT row_no, SUM(amount) AS total, SUM(CASE WHEN day >= recent_from THEN amount ELSE 0 END) AS recent
-    FROM counted
-    GROUP BY row_no
+spans AS (
+    SELECT row_no, kpi_id, user_id, start_date AS from_date, end_date AS to_date, recent_from, is_level
+    FROM scope WHERE team_id IS NULL
+    UNION ALL
+    SELECT row_no, kpi_id, user_id, from_date, to_date, recent_from, is_level FROM team_reps
+),
+pieces AS (
+    SELECT DISTINCT kpi_id, user_id, from_date, to_date, recent_from FROM spans
+),
+piece_days AS (
+    SELECT p.kpi_id, p.user_id, p.from_date, p.to_date, p.recent_from, e.date AS day, e.total AS amount
+    FROM pieces p JOIN {day} e ON e.kpi_id = p.kpi_id AND e.user_id = p.user_id
+    WHERE e.entry_count > 0 AND e.date >= p.from_date AND e.date <= p.to_date
+),
+piece_totals AS (
+    SELECT kpi_id, user_id, from_date, to_date, recent_from, MAX(day) AS last_day,
+           SUM(amount) AS total, SUM(CASE WHEN day >= recent_from THEN amount ELSE 0 END) AS recent
+    FROM piece_days
+    GROUP BY kpi_id, user_id, from_date, to_date, recent_from
+),
+span_totals AS (
+    SELECT s.row_no, s.user_id, s.is_level, t.total, t.recent, t.last_day, d.last_value
+    FROM spans s
+    JOIN piece_totals t ON t.kpi_id = s.kpi_id AND t.user_id = s.user_id AND t.from_date = s.from_date
+                        AND t.to_date = s.to_date AND t.recent_from = s.recent_from
+    LEFT JOIN {day} d ON s.is_level = 1 AND d.kpi_id = t.kpi_id AND d.user_id = t.user_id AND d.date = t.last_day
 ),
 ranked AS (
-    SELECT row_no, last_value AS amount,
-           ROW_NUMBER() OVER (PARTITION BY row_no, user_id ORDER BY day DESC) AS recency
-    FROM counted
-    WHERE is_level = 1
-),
-latest AS (
-    SELECT row_no, SUM(amount) AS latest FROM ranked WHERE recency = 1 GROUP BY row_no
+    SELECT span_totals.*, ROW_NUMBER() OVER (PARTITION BY row_no, user_id ORDER BY last_day DESC) AS recency
+    FROM span_totals
 )
-SELECT totals.row_no, totals.total, latest.latest, totals.recent
-FROM totals LEFT JOIN latest ON latest.row_no = totals.row_no
+SELECT row_no, SUM(total), SUM(CASE WHEN is_level = 1 AND recency = 1 THEN last_value END), SUM(recent)
+FROM ranked
+GROUP BY row_no
+"""
+
+
+# A batch without team goals (individual goals, micro goals): one span per target, no tree, no pieces. A
+# query of its own, because the planner cannot see inside the VALUES list that the team parts are empty
+# and would otherwise plan nested loops over them.
+_INDIVIDUAL_SQL = """
+WITH
+scope (row_no, kpi_id, user_id, team_id, start_date, end_date, recent_from, is_level) AS (
+    VALUES {scope}
+),
+totals AS (
+    SELECT s.row_no, s.kpi_id, s.user_id, s.is_level, MAX(e.date) AS last_day, SUM(e.total) AS total,
+           SUM(CASE WHEN e.date >= s.recent_from THEN e.total ELSE 0 END) AS recent
+    FROM scope s JOIN {day} e ON e.kpi_id = s.kpi_id AND e.user_id = s.user_id
+    WHERE e.entry_count > 0 AND e.date >= s.start_date AND e.date <= s.end_date
+    GROUP BY s.row_no, s.kpi_id, s.user_id, s.is_level
+)
+SELECT t.row_no, t.total, d.last_value, t.recent
+FROM totals t
+LEFT JOIN {day} d ON t.is_level = 1 AND d.kpi_id = t.kpi_id AND d.user_id = t.user_id AND d.date = t.last_day
 """
 
 
@@ -500,11 +538,13 @@ def _aggregate(
         params += [row_no, t.kpi.id, t.user_id, t.team_id, *(ops.adapt_datefield_value(d) for d in dates), is_level]
     # Casts, because PostgreSQL would type a column of only NULLs as text.
     scope = ", ".join(["(%s, %s, CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s, %s, %s, %s)"] * len(targets))
-    sql = _AGGREGATE_SQL.format(
+    teams = any(t.team_id for t in targets)
+    sql = (_AGGREGATE_SQL if teams else _INDIVIDUAL_SQL).format(
         scope=scope,
-        team=ops.quote_name(Team._meta.db_table),
         day=ops.quote_name(ProgressDay._meta.db_table),
+        team=ops.quote_name(Team._meta.db_table),
         membership=ops.quote_name(Membership._meta.db_table),
+        day_after_covered="covered_to + 1" if connection.vendor == "postgresql" else "date(covered_to, '+1 day')",
     )
     if connection.vendor == "postgresql":
         # The planner cannot see inside the VALUES list, overestimates the rows by orders of magnitude
@@ -512,7 +552,7 @@ def _aggregate(
         # In the same statement, so the query count stays the same on every database.
         sql = "SET LOCAL jit = off; " + sql
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, Membership.Role.REP.value])
+        cursor.execute(sql, [*params, *([Membership.Role.REP.value] if teams else [])])
         return {row[0]: tuple(_decimal(x) for x in row[1:]) for row in cursor.fetchall()}
 
 
