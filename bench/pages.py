@@ -61,7 +61,7 @@ def main() -> None:
     results = {}
     with use_database(database):
         for reps in (5, 500):
-            build(reps_per_team=reps, entries=reps * 60, teams=1, regions=1)
+            build(reps_per_team=reps, entries=reps * 60, teams=1, regions=1, big_team=0)
             results[reps] = measure(args.runs)
     rows, verdicts = [], []
     for page in PAGES:

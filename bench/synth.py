@@ -32,6 +32,8 @@ from goals.services import rollups
 from teams.models import Holiday, Membership, Team, User
 
 CHUNK = 100_000
+BIG_TEAM = 50
+SHAPE_VERSION = 2  # bump when the organisation's shape changes: older datasets are rebuilt
 
 
 def _dataset_file():
@@ -55,9 +57,12 @@ def reset() -> None:
         cursor.execute("UPDATE goals_recomputeflight SET lease_until = NULL, holder = '', pending_since = NULL")
 
 
-def build(*, reps_per_team: int, entries: int, teams: int = 50, regions: int = 5, rebuild: bool = False) -> dict:
+def build(
+    *, reps_per_team: int, entries: int, teams: int = 50, regions: int = 5, big_team: int = BIG_TEAM, rebuild=False
+) -> dict:
     """Build (or reuse) the dataset; returns its description, also saved to bench/results/_dataset.json."""
-    shape = {"reps_per_team": reps_per_team, "entries": entries, "teams": teams, "regions": regions}
+    shape = {"v": SHAPE_VERSION, "reps_per_team": reps_per_team, "entries": entries, "teams": teams, "regions": regions}
+    shape["big_team"] = big_team
     dataset = _dataset_file()
     if not rebuild and dataset.exists():
         saved = json.loads(dataset.read_text())
@@ -69,7 +74,7 @@ def build(*, reps_per_team: int, entries: int, teams: int = 50, regions: int = 5
     reset()
     start, due, today = quarter()
     with transaction.atomic():
-        _org(reps_per_team=reps_per_team, teams=teams, regions=regions, start=start, due=due)
+        _org(reps_per_team=reps_per_team, teams=teams, regions=regions, big_team=big_team, start=start, due=due)
     _entries(entries, start=start, due=due, today=today)
     with connection.cursor() as cursor:
         cursor.execute(rollups.rollups_rebuild_sql())
@@ -94,7 +99,7 @@ def build(*, reps_per_team: int, entries: int, teams: int = 50, regions: int = 5
     return described
 
 
-def _org(*, reps_per_team: int, teams: int, regions: int, start, due) -> None:
+def _org(*, reps_per_team: int, teams: int, regions: int, big_team: int, start, due) -> None:
     password = make_password("bench")  # every bench login: username / "bench"
     org = Team.objects.create(name="Bench org", slug="bench-org")
     region_rows = Team.objects.bulk_create(
@@ -106,8 +111,10 @@ def _org(*, reps_per_team: int, teams: int, regions: int, start, due) -> None:
     Holiday.objects.create(team=org, date=start + datetime.timedelta(days=10), name="Bench holiday")
     User.objects.create(username="bench-admin", password=password, is_staff=True, is_superuser=True)
     managers = User.objects.bulk_create(User(username=f"bench-manager-{t}", password=password) for t in range(teams))
+    # Team 0 has at least big_team current reps: the web benches' "50 reps of one team".
+    extra = max(0, big_team - reps_per_team)
     reps = User.objects.bulk_create(
-        User(username=f"bench-rep-{i}", password=password, timezone="UTC") for i in range(reps_per_team * teams)
+        User(username=f"bench-rep-{i}", password=password, timezone="UTC") for i in range(reps_per_team * teams + extra)
     )
     long_ago, move_day = start - datetime.timedelta(days=365), start + datetime.timedelta(days=45)
     memberships = [
@@ -115,8 +122,11 @@ def _org(*, reps_per_team: int, teams: int, regions: int, start, due) -> None:
         for m, t in zip(managers, team_rows, strict=True)
     ]
     for i, rep in enumerate(reps):
+        if i >= reps_per_team * teams:  # team 0's extra reps
+            memberships.append(Membership(user=rep, team=team_rows[0], active_from=long_ago))
+            continue
         team = team_rows[i % teams]
-        if i % 5 == 0 and teams > 1:  # every fifth rep moved to the next team mid-quarter
+        if (i // teams) % 5 == 0 and teams > 1:  # every fifth rep of each team moved to the next team mid-quarter
             memberships.append(Membership(user=rep, team=team, active_from=long_ago, active_to=move_day))
             team = team_rows[(i + 1) % teams]
             memberships.append(Membership(user=rep, team=team, active_from=move_day + datetime.timedelta(days=1)))
