@@ -33,7 +33,7 @@ from teams.models import Holiday, Membership, Team, User
 
 CHUNK = 100_000
 BIG_TEAM = 50
-SHAPE_VERSION = 2  # bump when the organisation's shape changes: older datasets are rebuilt
+SHAPE_VERSION = 3  # bump when the organisation's shape changes: older datasets are rebuilt
 
 
 def _dataset_file():
@@ -114,7 +114,8 @@ def _org(*, reps_per_team: int, teams: int, regions: int, big_team: int, start, 
     # Team 0 has at least big_team current reps: the web benches' "50 reps of one team".
     extra = max(0, big_team - reps_per_team)
     reps = User.objects.bulk_create(
-        User(username=f"bench-rep-{i}", password=password, timezone="UTC") for i in range(reps_per_team * teams + extra)
+        User(username=f"bench-rep-{i}", email=f"bench-rep-{i}@example.com", password=password, timezone="UTC")
+        for i in range(reps_per_team * teams + extra)
     )
     long_ago, move_day = start - datetime.timedelta(days=365), start + datetime.timedelta(days=45)
     memberships = [

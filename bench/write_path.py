@@ -33,9 +33,9 @@ from goals.models import Kpi
 from teams.models import User
 
 
-def measure(calls: int) -> dict:
+def record_calls(calls: int, offset: int) -> tuple[list[float], list[int]]:
     forget_recompute_requests()
-    reps = list(User.objects.filter(username__startswith="bench-rep-").order_by("id")[:calls])
+    reps = list(User.objects.filter(username__startswith="bench-rep-").order_by("id")[offset : offset + calls])
     kpi = Kpi.objects.get(name="Bench revenue")
     today = timezone.localdate()
     times, queries = [], []
@@ -48,6 +48,10 @@ def measure(calls: int) -> dict:
             times.append(time.perf_counter() - started)
         queries.append(len(captured))
     forget_recompute_requests()
+    return times, queries
+
+
+def summary(times: list[float], queries: list[int]) -> dict:
     return {"p50": median(times), "p99": percentile(times, 99), "queries": max(queries), "min_queries": min(queries)}
 
 
@@ -59,13 +63,20 @@ def main() -> None:
     args = parser.parse_args()
     require_bench_database()
     large = build(reps_per_team=args.reps_per_team, entries=args.entries)
-    measure(20)  # warm up connections and caches
-    big = measure(args.calls)
     ensure_database(small_database_name())
     with use_database(small_database_name()):
         small_set = build(reps_per_team=args.reps_per_team, entries=10_000)
-        measure(20)
-        small = measure(args.calls)
+    # Alternating rounds, so a busy moment of a shared machine weighs on both scales alike.
+    rounds, measured = 4, {"small": ([], []), "large": ([], [])}
+    for n in range(rounds + 1):
+        for scale in ("large", "small"):
+            database = small_database_name() if scale == "small" else connection.settings_dict["NAME"]
+            with use_database(database):
+                times, queries = record_calls(args.calls // rounds, offset=n * args.calls // rounds)
+            if n:  # round 0 warms up connections and caches
+                measured[scale][0].extend(times)
+                measured[scale][1].extend(queries)
+    big, small = summary(*measured["large"]), summary(*measured["small"])
     ratio = big["p50"] / small["p50"]
     rows = [
         ("calls per scale", args.calls),

@@ -6,7 +6,7 @@ Both go through the whole middleware stack; the JSON view (bench/urls.py) does n
 come from 50 logged-in reps of one team (sessions and CSRF as a browser sends them), each with a new
 one-time token, so every request records a real entry. Needs `wrk` (apt-get install -y wrk).
 
-    .venv/bin/python bench/http.py --entries 1000000 --reps-per-team 40
+    .venv/bin/python bench/http_post.py --entries 1000000 --reps-per-team 40
 """
 
 import argparse
