@@ -159,6 +159,8 @@ def render_goal_page(request, goal: Goal, *, replan_form=None, cancel_form=None,
         "can_manage": can_manage,
         "replan_form": replan_form or ReasonForm(required=False, prefix="replan"),
         "cancel_form": cancel_form or ReasonForm(prefix="cancel"),
+        # h7: new entries wait for the coalesced background recompute (one query)
+        "updating": goal.id in services.stale_target_ids(goal_ids=[goal.id])[0],
     }
     return render(request, "goals/goal_detail.html", context, status=status)
 

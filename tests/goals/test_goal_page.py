@@ -150,8 +150,9 @@ def test_goal_page_query_count_is_the_same_for_5_and_200_reps(client, personas, 
     # 1 session, 2 user; 3-4 goal_get_for_user (team tree, manager memberships) + 5 the goal;
     # calendar: 6 team tree with weekdays, 7 holidays; burn-up: 8 team tree, 9 entries (who was a rep: a subquery);
     # 10 micro goals; 11-12 may manage? (team tree, manager memberships); timeline: 13 revisions, 14 users named,
-    # 15 teams named; navigation: 16-17 managed teams, 18 rep membership, 19 unread badge.
-    with django_assert_num_queries(19):  # +1: nav unread badge
+    # 15 teams named; 16 is it waiting for the background recompute; navigation: 17-18 managed teams,
+    # 19 rep membership, 20 unread badge.
+    with django_assert_num_queries(20):  # +1: nav unread badge; +1: the stale check
         response = client.get(reverse("goal_detail", args=[goal.id]))
     assert response.status_code == 200
 
@@ -299,3 +300,15 @@ def test_edit_page_query_count(client, personas, deals, reps, django_assert_num_
     # 17 rep membership.
     with django_assert_num_queries(18):  # +1: nav unread badge
         assert client.get(reverse("goal_edit", args=[goal.id])).status_code == 200
+
+
+def test_goal_page_says_updating_while_new_entries_wait_for_the_recompute(client, personas, deals):
+    goal = GoalFactory(kpi=deals, owner_team=personas.team_a, created_by=personas.manager_a)
+    services.progress_recompute()
+    client.force_login(personas.manager_a)
+    assert "updating…" not in client.get(reverse("goal_detail", args=[goal.id])).content.decode()
+    services.progress_record(user=personas.rep_a, kpi=deals, date=goal.start_date, value=2, created_by=personas.rep_a)
+    assert "updating…" in client.get(reverse("goal_detail", args=[goal.id])).content.decode()
+    services.progress_recompute_stale()
+    page = client.get(reverse("goal_detail", args=[goal.id])).content.decode()
+    assert "updating…" not in page
