@@ -31,9 +31,14 @@ run: $(RUN_STAMP)
 	@echo ""
 	$(BIN)/honcho start
 
+# The project's own packages (type-checked by mypy; layered by import-linter, see pyproject.toml).
+APPS := teams notifications goals rewards feedback config
+
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy $(APPS)
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

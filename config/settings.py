@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "goals",
     "rewards",
     "feedback",
+    "config",  # the project itself: the commands that span every app (seed_demo, setup_schedule)
 ]
 
 MIDDLEWARE = [
@@ -94,7 +95,8 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'pacer.sqlite3'}")}
-_EMBEDDED_FOLDERS = [DATA_DIR] if DATABASES["default"]["NAME"].startswith(str(DATA_DIR)) else []
+# Folders the embedded default needs (created by config/embedded.py when a process starts, never here).
+EMBEDDED_FOLDERS = [DATA_DIR] if str(DATABASES["default"]["NAME"]).startswith(str(DATA_DIR)) else []
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; IMMEDIATE avoids "database is locked"
     # upgrades inside transactions.
@@ -134,8 +136,16 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG  # `make run` serves static/ without collectstatic
 
 # --- Email ----------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587 (consolemail:// prints emails instead).
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds; a hung SMTP server must not hold a worker
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pacer <pacer@localhost>")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")  # for links in emails
 
@@ -159,7 +169,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "queue"),
         "control_folder": str(_broker_dir / "control"),
     }
-    _EMBEDDED_FOLDERS += [_broker_dir / "queue", _broker_dir / "control"]  # kombu does not create them
+    EMBEDDED_FOLDERS += [_broker_dir / "queue", _broker_dir / "control"]  # kombu does not create them
 else:
     # Short socket timeouts: a request that enqueues must never hang on an unreachable broker.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -169,9 +179,6 @@ else:
         "socket_timeout": 5,
         "max_retries": 1,
     }
-# Only the embedded default needs folders of its own; with PostgreSQL and Redis nothing is created.
-for _folder in _EMBEDDED_FOLDERS:
-    _folder.mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
@@ -216,7 +223,7 @@ SPECTACULAR_SETTINGS = {"TITLE": "Pacer API", "VERSION": "1.0.0", "SERVE_INCLUDE
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# --- Pacer's own rules (documented in DESIGN.md) --------------------------------------------
+# --- Pacer's own rules (see docs/architecture.md) ------------------------------------------
 PACER = {
     "MAX_ACTIVE_MICRO_GOALS_PER_REP": env.int("PACER_MAX_ACTIVE_MICRO_GOALS_PER_REP", default=6),
     # Health thresholds: value / expected at or above ON_TRACK is on track; forecast reaching the

@@ -1,40 +1,23 @@
-"""Admin for the goals app. Goals, micro goals and entries are changed in the app (through the services, which
-keep revisions, void reasons and recomputes); here admins configure KPIs and can look at everything."""
+"""Admin for the goals app: a window onto everything, never a back door. KPIs, goals, micro goals and entries
+are created and changed in the app, through the services (name and currency checks, revisions, cycle checks,
+void reasons, recomputes); here they are read-only, and nothing that the app keeps as history can be deleted."""
 
 from django.contrib import admin
+
+from teams.admin import ReadOnlyAdminMixin as ReadOnlyMixin
 
 from .models import Goal, GoalRevision, Kpi, MicroGoal, ProgressEntry
 
 DERIVED = ("current_value", "expected_value", "forecast_value", "health", "computed_at")
 
 
-class ReadOnlyMixin:
-    """View only: no add, change or delete (the history tables are written by the services alone)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Kpi)
-class KpiAdmin(admin.ModelAdmin):
+class KpiAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """KPIs are configured on the app's KPI pages (kpi_create / kpi_update check names and currency codes)."""
+
     list_display = ("name", "unit", "decimal_places", "aggregation", "direction", "is_active")
     list_filter = ("is_active", "unit", "aggregation", "direction")
     search_fields = ("name",)
-
-    def get_readonly_fields(self, request, obj=None):
-        # These shape every stored number: frozen once progress exists (as kpi_update enforces).
-        if obj is not None and obj.entries.exists():
-            return ("aggregation", "decimal_places", "direction", "created_at")
-        return ("created_at",)
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # retire a KPI (is_active) instead: goals and entries refer to it
 
 
 class GoalRevisionInline(ReadOnlyMixin, admin.TabularInline):
@@ -76,12 +59,16 @@ class GoalAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "closed_at",
+        # The parent goal too: goal_update checks cycles and cancelled parents. Title and description stay editable.
+        "parent",
         *DERIVED,
     )
-    raw_id_fields = ("parent",)
 
     def has_add_permission(self, request):
         return False  # set goals in the app: it assesses achievability and records the revision
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting would cascade the revision history away: cancel the goal in the app instead
 
 
 @admin.register(MicroGoal)

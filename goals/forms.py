@@ -7,9 +7,9 @@ from django import forms
 from goals.models import Goal, Kpi
 from goals.selectors import goal_list_for_user, kpi_list
 from goals.services.goals import LIVE
-from teams.forms import DateInput
 from teams.models import Membership, Team
 from teams.selectors import active_memberships, managed_team_ids, teams_managed_by
+from teams.web import DateInput
 
 
 class KpiForm(forms.Form):

@@ -5,6 +5,7 @@ ProgressEntry is the only source of truth; the "derived" fields on Goal and Micr
 """
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
@@ -13,8 +14,14 @@ from django.db.models import F, Q
 
 from teams.models import Team
 
+
+class _DecimalShape(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
 # Every measured value: up to 14 digits before the point, 4 after. Never float.
-VALUE = {"max_digits": 18, "decimal_places": 4}
+VALUE: _DecimalShape = {"max_digits": 18, "decimal_places": 4}
 
 
 class Kpi(models.Model):

@@ -5,7 +5,7 @@ hands them to these functions, so every rule below can be tested with plain valu
 appear: every input and output is a Decimal, and results are rounded to the KPI's step with
 ROUND_HALF_UP (the rounding people do by hand).
 
-Rules (DESIGN.md, "The progress engine"):
+Rules (docs/architecture.md, "The engine"):
 
 - expected (pace) = baseline + (target − baseline) × working days elapsed / working days in the window.
   Elapsed counts working days from the start through today inclusive, capped to the window, so on the

@@ -16,6 +16,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -53,6 +54,14 @@ def goal_list_for_user(*, user: User) -> QuerySet[Goal]:
 
 def goal_get_for_user(*, user: User, id: int) -> Goal:
     return get_object_or_404(goal_list_for_user(user=user), id=id)
+
+
+def goal_get_managed_by(*, user: User, id: int) -> Goal:
+    """A goal the user may change: 404 when they cannot see it, 403 when they see it but do not manage it."""
+    goal = goal_get_for_user(user=user, id=id)
+    if not goal_manageable_by(user=user, goal=goal):
+        raise PermissionDenied
+    return goal
 
 
 def goal_manageable_by(*, user: User, goal: Goal) -> bool:

@@ -4,18 +4,9 @@ Every task is idempotent (a recompute rebuilds the same numbers from the entries
 reject_on_worker_lost is safe: a task lost with its worker simply runs again.
 """
 
-import logging
-
 from celery import shared_task
-from django.db import transaction
-from kombu.exceptions import OperationalError
 
 from goals import services
-
-logger = logging.getLogger(__name__)
-
-# What a publish raises when the broker is down or unreachable.
-BROKER_ERRORS = (OperationalError, ConnectionError, OSError, TimeoutError)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -39,48 +30,6 @@ def recompute_all() -> dict:
     result = services.progress_recompute()._asdict()
     services.progress_recompute_stale()  # clears the stale marks a lost task left (recomputing them again)
     return {**result, "rollups_repaired": len(repaired)}
-
-
-def request_stale_recompute() -> None:
-    """Queue one coalesced recompute unless one is already queued (called after a writer's commit).
-
-    A broker that is down never fails the caller's request: the failure is logged, the request is
-    withdrawn so the next writer tries again, and the periodic recompute_all repairs the figures later.
-    """
-    if not services.recompute_flight_request():
-        return
-    try:
-        recompute_stale.delay()
-    except BROKER_ERRORS:
-        services.recompute_flight_cancel_request()
-        logger.warning(
-            "Could not enqueue the coalesced recompute; the periodic recompute will catch up.", exc_info=True
-        )
-
-
-def enqueue_recompute(goal_ids, micro_goal_ids=()) -> None:
-    """After the current transaction commits, recompute these goals in the background.
-
-    Nothing is sent when the transaction rolls back, or when there is nothing to recompute. A broker
-    that is down never fails the caller's request: the failure is logged and the periodic
-    recompute_all repairs the numbers later.
-    """
-    goal_ids, micro_goal_ids = sorted(set(goal_ids)), sorted(set(micro_goal_ids))
-    if not goal_ids and not micro_goal_ids:
-        return
-
-    def send():
-        try:
-            recompute_goals.delay(goal_ids, micro_goal_ids)
-        except BROKER_ERRORS:
-            logger.warning(
-                "Could not enqueue the recompute of goals %s and micro goals %s; the periodic recompute will catch up.",
-                goal_ids,
-                micro_goal_ids,
-                exc_info=True,
-            )
-
-    transaction.on_commit(send)
 
 
 # --- daily closing, reminders and the weekly digest (scheduled by config/schedule.py) -------------------

@@ -67,8 +67,3 @@ class NotificationSettingsForm(forms.Form):
             "quiet_hours_end": data["quiet_hours_end"],
             "prefs": {kind: data[self.pref_field(kind)] for kind in Notification.Kind.values},
         }
-
-    def add_service_errors(self, error):
-        """Show a service's ValidationError next to the field it concerns."""
-        for field, messages in error.message_dict.items():
-            self.add_error(field if field in self.fields else None, messages)

@@ -6,6 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from teams.web import add_service_errors
+
 from . import selectors, services
 from .forms import NotificationSettingsForm
 
@@ -56,7 +58,7 @@ def notification_settings(request):
         try:
             services.notification_prefs_update(user=request.user, **form.service_kwargs())
         except ValidationError as error:
-            form.add_service_errors(error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Your notification settings are saved.")
             return redirect("notification_settings")

@@ -1,39 +1,18 @@
 """Browser forms for teams, members and holidays. They only parse and check input; services decide."""
 
-import datetime
 from decimal import Decimal
 
 from crispy_forms.bootstrap import InlineCheckboxes
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from .models import Membership, Team, User
 from .selectors import active_memberships
+from .web import DateInput
 
 WEEKDAYS = [("1", "Mon"), ("2", "Tue"), ("3", "Wed"), ("4", "Thu"), ("5", "Fri"), ("6", "Sat"), ("7", "Sun")]
-
-
-def add_service_errors(form: forms.Form, error: ValidationError, *, field: str | None = None, rename=None) -> None:
-    """Show a service's ValidationError on the form: each message on its field when the form has that field.
-
-    `rename` maps a model field the form does not show onto one it does (e.g. a team's slug onto its name);
-    messages without a field go to `field` (None = above the form).
-    """
-    rename = rename or {}
-    errors = error.message_dict if hasattr(error, "error_dict") else {field: error.messages}
-    for name, messages in errors.items():
-        name = rename.get(name, name)
-        form.add_error(name if name in form.fields else field, messages)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def format_value(self, value):
-        return value.isoformat() if isinstance(value, datetime.date) else value
 
 
 def capacity_field():

@@ -5,8 +5,6 @@ their sub-teams). A team the user cannot see is a 404; a page their role doesn't
 Reads (and those decisions) go through teams.selectors, writes through teams.services.
 """
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,22 +21,8 @@ from .forms import (
     MemberRemoveForm,
     MemberUpdateForm,
     TeamForm,
-    add_service_errors,
 )
-
-
-def admin_required(view):
-    """Logged in and staff, else 403 (the login page for anonymous users)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
+from .web import add_service_errors, admin_required
 
 # --- Pages ----------------------------------------------------------------------------------------------
 

@@ -114,3 +114,47 @@ class ProgressEntryFactory(factory.django.DjangoModelFactory):
 
         rollups_add_entries([entry.pk])
         return entry
+
+
+# --- Builders: shorthands over the factories above, for tests that set up many rows ---------------------
+
+
+def make_kpi(**fields):
+    return KpiFactory(**fields)
+
+
+def make_goal(*, owner_user=None, owner_team=None, kpi=None, created_by=None, **fields):
+    """An active goal over 2026 (on track until recomputed) for owner_user or owner_team."""
+    defaults = {"start_date": datetime.date(2026, 1, 1), "due_date": datetime.date(2026, 12, 31), "health": "on_track"}
+    return GoalFactory(
+        kpi=kpi or KpiFactory(),
+        owner_user=owner_user,
+        owner_team=owner_team,
+        created_by=created_by or owner_user or UserFactory(),
+        **{**defaults, **fields},
+    )
+
+
+def make_micro_goal(*, assignee, start, due, goal=None, **fields):
+    goal = goal or make_goal(owner_user=assignee, start_date=start, due_date=max(due, start))
+    return MicroGoalFactory(
+        goal=goal, assignee=assignee, target_value=Decimal(5), start_date=start, due_date=due, **fields
+    )
+
+
+def make_entry(*, user, date, kpi=None, value=1, **fields):
+    return ProgressEntryFactory(user=user, kpi=kpi or KpiFactory(), date=date, value=Decimal(value), **fields)
+
+
+def make_rep(team, *, username=None, timezone="UTC", **user_fields):
+    """A user who is a rep of `team` (since 2020)."""
+    user = UserFactory(**({"username": username} if username else {}), timezone=timezone, **user_fields)
+    MembershipFactory(user=user, team=team, role=Membership.Role.REP)
+    return user
+
+
+def make_manager(team, *, username=None, timezone="UTC", **user_fields):
+    """A user who manages `team` (since 2020)."""
+    user = UserFactory(**({"username": username} if username else {}), timezone=timezone, **user_fields)
+    MembershipFactory(user=user, team=team, role=Membership.Role.MANAGER)
+    return user

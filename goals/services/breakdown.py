@@ -27,7 +27,7 @@ Decisions (see also the docstrings below):
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,12 +37,14 @@ from django.utils import timezone
 
 from goals import breakdown
 from goals.models import Goal, GoalRevision, Kpi, MicroGoal
+from goals.numbers import decimal_argument, exact_sum
 from goals.selectors import entry_list_for_owner, goal_manageable_by
 from teams.calendar import WorkingCalendar
 from teams.models import Membership, User
 from teams.selectors import calendars_for_teams, rep_membership, team_members
 
-from .goals import _decimal, _recompute_after_commit
+from .enqueue import enqueue_recompute
+from .progress import progress_recompute
 
 ONE_DAY = datetime.timedelta(days=1)
 PLANNABLE = (Goal.Status.DRAFT, Goal.Status.ACTIVE)
@@ -124,7 +126,7 @@ def micro_goals_generate(
         micro_goals.append(micro)
         row.micro_goal = micro
     MicroGoal.objects.bulk_create(micro_goals)
-    _recompute_after_commit(goal_ids=[goal.id], micro_goal_ids=[m.id for m in micro_goals])
+    enqueue_recompute(goal_ids=[goal.id], micro_goal_ids=[m.id for m in micro_goals])
     return rows
 
 
@@ -141,8 +143,6 @@ def goal_replan(
     Re-plans the micro goals on the goal's own KPI; leading-indicator micro goals are left as they are.
     Returns the rows of the current and future periods.
     """
-    from goals.services.progress import progress_recompute
-
     as_of = as_of or timezone.localdate()
     goal = (
         Goal.objects.select_for_update(of=("self",)).select_related("kpi", "owner_team", "owner_user").get(pk=goal.pk)
@@ -248,7 +248,7 @@ def _what_to_split(goal: Goal, kpi: Kpi | None, leading_target) -> tuple[Kpi, De
     if leading_target is None:
         errors["leading_target"] = f"Give the total of {kpi} to aim for over the planned periods."
     else:
-        leading_target = _decimal(leading_target, "leading_target")
+        leading_target = decimal_argument(leading_target, "leading_target")
         if leading_target <= 0:
             errors["leading_target"] = f"The total of {kpi} must be positive."
         elif leading_target % kpi.quantum:
@@ -316,20 +316,16 @@ def _plan(kpi, total, period_list, people) -> list[PlanRow]:
 
 
 def _achieved(goal: Goal, *, until: datetime.date) -> Decimal:
-    """What counted for the goal from its start to `until`, by the engine's rule (at most two queries).
-
-    SQLite sums decimals as floats; every entry is a whole number of KPI steps, so snapping the sum back to the
-    KPI's step restores the exact total (as the progress engine does)."""
+    """What counted for the goal from its start to `until`, by the engine's rule (at most two queries)."""
     entries = entry_list_for_owner(owner_user=goal.owner_user, owner_team=goal.owner_team).filter(
         kpi=goal.kpi, voided_at__isnull=True, date__gte=goal.start_date, date__lte=until
     )
-    total = entries.aggregate(total=Sum("value"))["total"] or Decimal(0)
-    return Decimal(str(total)).quantize(goal.kpi.quantum, ROUND_HALF_UP)
+    return exact_sum(entries.aggregate(total=Sum("value"))["total"] or Decimal(0), goal.kpi.quantum)
 
 
 def _check_cap(rows: list[PlanRow]) -> None:
     """Refuse a plan that would give a rep more overlapping active micro goals than the setting allows."""
-    cap = settings.PACER.get("MAX_ACTIVE_MICRO_GOALS_PER_REP", 6)
+    cap = settings.PACER["MAX_ACTIVE_MICRO_GOALS_PER_REP"]
     if not rows:
         return
     intervals: dict[int, list[tuple[datetime.date, datetime.date]]] = {}

@@ -1,6 +1,6 @@
 """Hard goals: achievability, create, update (with revisions), activate and cancel.
 
-Rules kept here (documented in DESIGN.md, decided here):
+Rules kept here (docs/architecture.md gives the map; the rules are decided here):
 - Exactly one owner (a user or a team). Only an admin or a manager of the owner (the team, or a team the owner
   user belongs to) may set or change a goal; reps never do (`goals.selectors.goal_manageable_by` decides).
 - A goal may start in the past (a quarter's goal set mid-quarter) but not be due before today.
@@ -16,7 +16,7 @@ Rules kept here (documented in DESIGN.md, decided here):
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,8 +25,11 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from goals.models import Goal, GoalRevision, Kpi, MicroGoal
+from goals.numbers import decimal_argument, exact_sum
 from goals.selectors import entry_list_for_owner, goal_manageable_by, owner_calendar
 from teams.models import Team, User
+
+from .enqueue import enqueue_recompute
 
 RATE_QUANTUM = Decimal("0.0001")  # the stored rates have four decimals, like every value
 ACHIEVABLE_MAX_RATIO = Decimal("1.0")  # required ≤ 1.0 × historical
@@ -92,8 +95,8 @@ def achievability_assess(
     history_start = calendar.add_working_days(today, -history_days)
     history = entries.filter(kpi=kpi, voided_at__isnull=True, date__gte=history_start, date__lt=today)
     if kpi.aggregation == Kpi.Aggregation.SUM:
-        totals = history.aggregate(total=Sum("value"), n=Count("id"))  # SQLite sums as float: snap to the KPI's step
-        total = Decimal(str(totals["total"] or 0)).quantize(kpi.quantum, ROUND_HALF_UP)
+        totals = history.aggregate(total=Sum("value"), n=Count("id"))
+        total = exact_sum(totals["total"] or Decimal(0), kpi.quantum)
         historical = total / history_days if totals["n"] else None
     else:
         ordered = history.order_by("date", "id").values_list("value", flat=True)
@@ -157,8 +160,8 @@ def goal_create(
         title=(title or "").strip(),
         description=description,
         kpi=kpi,
-        target_value=_decimal(target_value, "target_value"),
-        baseline_value=_decimal(baseline_value, "baseline_value"),
+        target_value=decimal_argument(target_value, "target_value"),
+        baseline_value=decimal_argument(baseline_value, "baseline_value"),
         start_date=start_date,
         due_date=due_date,
         owner_user=owner_user,
@@ -187,7 +190,7 @@ def goal_create(
         reason=rationale,
         changes={field: ["", value] for field, value in _tracked_values(goal).items()},
     )
-    _recompute_after_commit(goal_ids=[goal.id])
+    enqueue_recompute(goal_ids=[goal.id])
     return goal
 
 
@@ -222,7 +225,7 @@ def goal_update(
         changes.setdefault("owner_team" if changes.get("owner_user") else "owner_user", None)
     for field in ("target_value", "baseline_value"):
         if field in changes:
-            changes[field] = _decimal(changes[field], field)
+            changes[field] = decimal_argument(changes[field], field)
     if "title" in changes:
         changes["title"] = (changes["title"] or "").strip()
     for field, value in changes.items():
@@ -249,7 +252,7 @@ def goal_update(
         GoalRevision.objects.create(
             goal=goal, kind=GoalRevision.Kind.EDITED, changed_by=changed_by, reason=reason.strip(), changes=diff
         )
-        _recompute_after_commit(goal_ids=[goal.id])
+        enqueue_recompute(goal_ids=[goal.id])
     return goal
 
 
@@ -270,7 +273,7 @@ def goal_activate(*, goal: Goal, activated_by: User, today: datetime.date | None
     GoalRevision.objects.create(
         goal=goal, kind=GoalRevision.Kind.EDITED, changed_by=activated_by, changes={"status": ["draft", "active"]}
     )
-    _recompute_after_commit(goal_ids=[goal.id])
+    enqueue_recompute(goal_ids=[goal.id])
     return goal
 
 
@@ -321,18 +324,6 @@ def _require_editable(goal: Goal) -> None:
         raise ValidationError(
             f"This goal is closed ({goal.get_status_display().lower()}) and kept as history; set a new goal instead."
         )
-
-
-def _decimal(value, field: str) -> Decimal:
-    if isinstance(value, float):
-        raise TypeError(f"{field} must be a Decimal (or a string), never a float.")
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        number = None
-    if number is None or not number.is_finite():
-        raise ValidationError({field: f"“{value}” is not a number."})
-    return number
 
 
 def _value_errors(goal: Goal, *, today: datetime.date, due_changed: bool) -> dict[str, str]:
@@ -409,10 +400,3 @@ def _tracked_values(goal: Goal) -> dict[str, str]:
         "due_date": goal.due_date.isoformat(),
         "owner": f"user:{goal.owner_user_id}" if goal.owner_user_id else f"team:{goal.owner_team_id}",
     }
-
-
-def _recompute_after_commit(*, goal_ids=(), micro_goal_ids=()) -> None:
-    """Refresh the derived progress of these goals in the background once the transaction has committed."""
-    from goals.tasks import enqueue_recompute  # goals.tasks imports goals.services: import when called
-
-    enqueue_recompute(list(goal_ids), list(micro_goal_ids))

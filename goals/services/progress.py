@@ -31,7 +31,7 @@ import datetime
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from django.conf import settings
@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from goals import pace
 from goals.models import VALUE, Goal, GoalRevision, Health, Kpi, MicroGoal, ProgressDay, ProgressEntry
+from goals.numbers import exact_sum
 from teams.calendar import WorkingCalendar
 from teams.models import Membership, Team, User
 from teams.selectors import active_memberships, calendars_for_teams, team_ids_with_ancestors, user_ids_visible_to
@@ -56,7 +57,6 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 # The largest value a ProgressEntry can store (18 digits, 4 of them decimals).
 MAX_VALUE = Decimal(10) ** (VALUE["max_digits"] - VALUE["decimal_places"])
-STORAGE_QUANTUM = Decimal(1).scaleb(-VALUE["decimal_places"])
 DEFAULT_CALENDAR = WorkingCalendar()
 # FKs are instances passed in (the database enforces them) and (source, external_id) is deduplicated
 # explicitly, so full_clean skips the per-field existence and constraint queries.
@@ -555,15 +555,7 @@ def _aggregate(
         sql = ("SET LOCAL jit = off; SET LOCAL enable_nestloop = off; " if teams else "SET LOCAL jit = off; ") + sql
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *([Membership.Role.REP.value] if teams else [])])
-        return {row[0]: tuple(_decimal(x) for x in row[1:]) for row in cursor.fetchall()}
-
-
-def _decimal(number) -> Decimal | None:
-    """A SUM as a Decimal. PostgreSQL returns exact numerics; SQLite sums its numeric columns as floats,
-    which are exact to 4 decimals for any realistic total (the same precision Django's own Sum has)."""
-    if number is None or isinstance(number, Decimal):
-        return number
-    return Decimal(str(number)).quantize(STORAGE_QUANTUM, rounding=ROUND_HALF_UP)
+        return {row[0]: tuple(exact_sum(x) for x in row[1:]) for row in cursor.fetchall()}
 
 
 def _progress(target: _Target, w: pace.Window, sums) -> tuple[Decimal, Decimal, Decimal, str]:

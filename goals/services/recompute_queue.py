@@ -30,6 +30,8 @@ from django.utils import timezone
 
 from goals.models import RecomputeFlight, StaleTarget
 
+from .enqueue import request_stale_recompute
+
 logger = logging.getLogger(__name__)
 
 # Stale rows read per round of a pass (each round recomputes their distinct goals in engine batches).
@@ -46,9 +48,7 @@ def targets_mark_stale(*, goal_ids: Iterable[int], micro_goal_ids: Iterable[int]
     if not rows:
         return
     StaleTarget.objects.bulk_create(rows)
-    from goals import tasks  # goals.tasks imports goals.services: import when called
-
-    transaction.on_commit(tasks.request_stale_recompute)
+    transaction.on_commit(request_stale_recompute)
 
 
 def stale_target_ids(*, goal_ids: Iterable[int] = (), micro_goal_ids: Iterable[int] = ()) -> tuple[set, set]:
@@ -111,7 +111,7 @@ def progress_recompute_stale(*, today: datetime.date | None = None, batch_size: 
                     micro_goal_ids=micro_goal_ids,
                     today=today,
                     batch_size=batch_size,
-                    on_batch=lambda _n: _flight_acquire(holder),  # renew the lease after every batch
+                    on_batch=lambda _n: _flight_renew(holder),  # after every batch
                 )
                 goals, micro_goals = goals + done.goals, micro_goals + done.micro_goals
                 ids = [row[0] for row in rows]
@@ -128,6 +128,11 @@ def progress_recompute_stale(*, today: datetime.date | None = None, batch_size: 
 
 def _lease() -> datetime.timedelta:
     return datetime.timedelta(seconds=settings.PACER["RECOMPUTE_LEASE_SECONDS"])
+
+
+def _flight_renew(holder: str) -> None:
+    """Extend the lease a pass holds (a lost lease only means another pass may start: still correct)."""
+    _flight_acquire(holder)
 
 
 def _flight_acquire(holder: str) -> bool:

@@ -19,11 +19,17 @@ from django.views.decorators.http import require_POST
 from goals import charts, pace, services
 from goals.forms import GoalEditForm, ReasonForm
 from goals.models import Goal, GoalRevision, MicroGoal
-from goals.selectors import goal_get_for_user, goal_manageable_by, micro_goal_list_for_goal, revision_list_for_goal
+from goals.selectors import (
+    goal_get_for_user,
+    goal_get_managed_by,
+    goal_manageable_by,
+    micro_goal_list_for_goal,
+    revision_list_for_goal,
+)
 from goals.services.goals import LIVE
 from goals.templatetags.pacer import kpi_value
 from goals.views.manager import format_rate, verdict_display
-from teams.forms import add_service_errors
+from teams.web import add_service_errors
 
 FIELD_LABELS = {
     "target_value": "Target",
@@ -171,16 +177,9 @@ def goal_detail(request, goal_id):
     return render_goal_page(request, goal_get_for_user(user=request.user, id=goal_id))
 
 
-def _managed_goal(request, goal_id) -> Goal:
-    goal = goal_get_for_user(user=request.user, id=goal_id)  # 404 when not visible
-    if not goal_manageable_by(user=request.user, goal=goal):
-        raise PermissionDenied
-    return goal
-
-
 @login_required
 def goal_edit(request, goal_id):
-    goal = _managed_goal(request, goal_id)
+    goal = goal_get_managed_by(user=request.user, id=goal_id)
     if goal.status not in LIVE:
         messages.error(request, f"This goal is {goal.get_status_display().lower()} and kept as history.")
         return redirect("goal_detail", goal.id)
@@ -209,7 +208,7 @@ def goal_edit(request, goal_id):
 @login_required
 @require_POST
 def goal_replan(request, goal_id):
-    goal = _managed_goal(request, goal_id)
+    goal = goal_get_managed_by(user=request.user, id=goal_id)
     form = ReasonForm(request.POST, required=False, prefix="replan")
     if form.is_valid():
         try:
@@ -227,7 +226,7 @@ def goal_replan(request, goal_id):
 @login_required
 @require_POST
 def goal_cancel(request, goal_id):
-    goal = _managed_goal(request, goal_id)
+    goal = goal_get_managed_by(user=request.user, id=goal_id)
     form = ReasonForm(request.POST, prefix="cancel")
     if form.is_valid():
         try:

@@ -6,8 +6,7 @@ from django.shortcuts import redirect, render
 
 from goals import selectors, services
 from goals.forms import KpiForm
-from teams.forms import add_service_errors
-from teams.views import admin_required
+from teams.web import add_service_errors, admin_required
 
 
 @admin_required

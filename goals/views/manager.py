@@ -8,10 +8,8 @@ a forged id is a form error and nothing is saved. Services decide every rule; th
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
@@ -24,15 +22,14 @@ from goals.forms import ACHIEVABILITY_FIELDS, CADENCE_CHOICES, BulkTargetsForm, 
 from goals.models import Goal, Health, Kpi
 from goals.templatetags.pacer import kpi_value
 from teams.calendar import WorkingCalendar
-from teams.forms import add_service_errors
 from teams.models import Membership
 from teams.selectors import (
     calendars_for_reps,
-    managed_team_ids,
     team_ids_with_descendants,
     team_members,
     teams_managed_by,
 )
+from teams.web import add_service_errors, manager_required
 
 NO_BREAKDOWN = "none"
 SERVICE_FIELDS = {"owner_user": "owner", "owner_team": "owner", "assignees": "owner"}
@@ -81,21 +78,6 @@ def verdict_display(*, verdict, required, historical, kpi, working_days=None, hi
         working_days=working_days,
         history_days=history_days,
     )
-
-
-def manager_required(view):
-    """Logged in and managing at least one team (or an admin), else 403. Sets request.managed_team_ids (2 queries;
-    1 for an admin), which the view and the navigation (teams.context_processors) then use."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        request.managed_team_ids = managed_team_ids(user=request.user)
-        if not (request.user.is_staff or request.managed_team_ids):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 # --- Team dashboard (its reads: goals.selectors.dashboard_*) ---------------------------------------------------

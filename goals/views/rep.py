@@ -34,8 +34,8 @@ from goals.models import Goal, Kpi, MicroGoal, ProgressEntry
 from goals.templatetags.pacer import kpi_value
 from teams import selectors as team_selectors
 from teams.calendar import WorkingCalendar
-from teams.forms import add_service_errors
 from teams.models import User
+from teams.web import add_service_errors
 
 HISTORY_PAGE_SIZE = 25
 TODAY_ENTRIES_SHOWN = 50  # a CRM import may add hundreds in a day; Today lists the latest ones

@@ -170,7 +170,10 @@ def test_broker_down_still_records_and_logs_a_warning(
         raise error
 
     monkeypatch.setattr(tasks.recompute_stale, "delay", unreachable)
-    with caplog.at_level(logging.WARNING, logger="goals.tasks"), django_capture_on_commit_callbacks(execute=True):
+    with (
+        caplog.at_level(logging.WARNING, logger="goals.services.enqueue"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         entry = record(rep_a, deals)
     assert entry.pk is not None and entry.value == D(1)
     assert "periodic recompute will catch up" in caplog.text

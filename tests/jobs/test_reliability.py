@@ -32,8 +32,7 @@ from notifications import tasks as notification_tasks
 from notifications.models import Notification
 from teams.models import Holiday
 from tests.concurrency import run_in_threads
-
-from .conftest import make_entry, make_goal, make_kpi, make_manager, make_micro_goal, make_rep
+from tests.factories import make_entry, make_goal, make_kpi, make_manager, make_micro_goal, make_rep
 
 ROOT = Path(__file__).resolve().parents[2]
 UTC = datetime.UTC
@@ -170,7 +169,7 @@ def test_broker_down_progress_is_saved_within_2s_and_recompute_all_repairs_the_g
     goal = make_goal(
         owner_user=rep_a, kpi=kpi, start_date=datetime.date(2000, 1, 1), due_date=datetime.date(2099, 1, 1)
     )
-    caplog.set_level(logging.WARNING, logger="goals.tasks")
+    caplog.set_level(logging.WARNING, logger="goals.services.enqueue")
 
     started = time.monotonic()
     entry = services.progress_record(user=rep_a, kpi=kpi, date=rep_a.local_today(), value=7, created_by=rep_a)
@@ -181,7 +180,7 @@ def test_broker_down_progress_is_saved_within_2s_and_recompute_all_repairs_the_g
         "CELERY_BROKER_TRANSPORT_OPTIONS['interval_start'] (2 s by default) before retrying a connection"
     )
     assert entry.pk is not None and entry.value == 7  # committed: the enqueue ran after commit
-    assert [r.levelname for r in caplog.records if r.name == "goals.tasks"] == ["WARNING"]
+    assert [r.levelname for r in caplog.records if r.name == "goals.services.enqueue"] == ["WARNING"]
     goal.refresh_from_db()
     assert goal.current_value == 0 and goal.computed_at is None  # the recompute was never queued
 

@@ -14,9 +14,7 @@ from goals.models import Goal, Health, MicroGoal
 from goals.services import reminders
 from notifications.models import Notification
 from teams.models import Holiday
-from tests.factories import TeamFactory, UserFactory
-
-from .conftest import make_entry, make_goal, make_manager, make_micro_goal, make_rep
+from tests.factories import TeamFactory, UserFactory, make_entry, make_goal, make_manager, make_micro_goal, make_rep
 
 pytestmark = pytest.mark.django_db
 

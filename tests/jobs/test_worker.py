@@ -15,8 +15,7 @@ from config.schedule import DEFAULT_SCHEDULE
 from goals import services, tasks
 from goals.models import Goal, MicroGoal
 from notifications.models import Notification
-
-from .conftest import make_goal, make_kpi, make_micro_goal
+from tests.factories import make_goal, make_kpi, make_micro_goal
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

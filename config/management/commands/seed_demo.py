@@ -4,7 +4,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from tqdm import tqdm
 
+from goals.demo import seed_goals
 from teams.demo import DEMO_PASSWORD, seed_org
+
+# Each app builds its own demo data (<app>/demo.py); the apps above teams run after the org exists, in this order.
+LATER_STEPS = [seed_goals]
 
 
 class Command(BaseCommand):
@@ -13,18 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             org = seed_org(progress=tqdm)
-        for step in self._later_steps():
+        for step in LATER_STEPS:
             step(org=org, progress=tqdm)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Log in with any of these (password: {DEMO_PASSWORD}):"))
         for role, username in org.logins:
             self.stdout.write(f"  {role:<8} {username}")
-
-    def _later_steps(self):
-        """Apps above teams add their demo data after the org exists (goals: KPIs, goals, history)."""
-        steps = []
-        try:
-            from goals.demo import seed_goals
-        except ImportError:
-            return steps
-        steps.append(seed_goals)
-        return steps

@@ -1,0 +1,37 @@
+"""Decimal rules shared by the services and the engine: measured values are Decimals end to end."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+
+from goals.models import VALUE
+
+# The smallest step a stored value can take (4 decimals).
+STORAGE_QUANTUM = Decimal(1).scaleb(-VALUE["decimal_places"])
+
+
+def exact_sum(number, quantum: Decimal = STORAGE_QUANTUM) -> Decimal | None:
+    """A database SUM as an exact Decimal (None stays None).
+
+    PostgreSQL returns exact numerics. SQLite sums numeric columns as floats; every stored value is a
+    whole number of `quantum` steps, so snapping the float back to that step restores the exact total
+    for any realistic sum (the same precision Django's own Sum has)."""
+    if number is None or isinstance(number, Decimal):
+        return number
+    return Decimal(str(number)).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def decimal_argument(value, field: str) -> Decimal:
+    """A service argument as a finite Decimal: a Decimal, an int or a numeric string.
+
+    A float is a programming error (floats are inexact); anything else that is not a number is the
+    user's error, reported on `field`."""
+    if isinstance(value, float):
+        raise TypeError(f"{field} must be a Decimal (or a string), never a float.")
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite():
+        raise ValidationError({field: f"“{value}” is not a number."})
+    return number
