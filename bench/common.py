@@ -9,6 +9,7 @@ BENCH_DATABASE_URL) and CELERY_BROKER_URL at Redis db 15 (BENCH_BROKER_URL).
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -24,6 +25,8 @@ os.environ.setdefault("DEBUG", "1")
 import django  # noqa: E402
 
 django.setup()
+# Stopped with SIGTERM, a bench still stops the workers and servers it started (their `finally`).
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 from django.db import connection  # noqa: E402
 

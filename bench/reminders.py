@@ -51,7 +51,7 @@ def main() -> None:
         User.objects.filter(username__startswith="bench-rep-").update(reminder_hour=0)
         Notification.objects.all().delete()
         forget_recompute_requests()
-        due = len(list(checkin_due_memberships(now=timezone.now())))
+        due = len({m.user_id for m, _ in checkin_due_memberships(now=timezone.now())})
         client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
         client.delete(COUNTER)
         connection.close()
@@ -63,8 +63,17 @@ def main() -> None:
             noop_s = done - started
             started = time.monotonic()
             tasks.send_checkin_reminders.delay()
-            sent = Notification.objects.filter(key__startswith="checkin:", email_status=Notification.EmailStatus.SENT)
-            reminders_s = wait_until(lambda: sent.count() >= due, timeout=900, what="the reminders") - started
+            reminders = Notification.objects.filter(key__startswith="checkin:")
+            seen = []
+
+            def all_emailed() -> bool:
+                """Every reminder the run created is emailed, and the run has stopped creating them."""
+                total = reminders.count()
+                seen.append(total)
+                settled = len(seen) > 10 and seen[-10] == total  # unchanged for half a second
+                return total > 0 and settled and not reminders.exclude(email_status="sent").exists()
+
+            reminders_s = wait_until(all_emailed, timeout=900, what="the reminders") - started - 0.5
         reminded = Notification.objects.filter(key__startswith="checkin:").count()
     ratio = reminders_s / noop_s
     rows = [
