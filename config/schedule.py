@@ -6,7 +6,8 @@ exists — found by name, or by task path if an admin renamed it — is left exa
 (schedule, enabled flag, arguments). To switch a default off, disable it; a deleted default is installed
 again by the next `manage.py setup_schedule` / `make run`.
 
-Called by `manage.py setup_schedule` and by the data migration goals/0002_default_schedule (with the
+Called by `manage.py setup_schedule` and by the data migrations goals/0002_default_schedule and
+rewards/0002_grant_schedule (with the
 migration's historical models, hence the `apps` argument).
 """
 
@@ -58,6 +59,27 @@ DEFAULT_SCHEDULE = [
         "crontab": {"minute": "0", "hour": "*"},  # hourly: each manager's digest goes at Monday 08:00 local
         "expire_seconds": 3600,
         "description": "Weekly digest to each manager on Monday at 08:00 in their own timezone.",
+    },
+    {
+        "name": "Send weekly check-in reminders",
+        "task": "feedback.tasks.send_weekly_checkin_reminders",
+        "crontab": {"minute": "5", "hour": "*"},  # hourly: Thursday from each rep's local reminder hour
+        "expire_seconds": 3600,
+        "description": "Reps with an active goal not checked in this ISO week (Thursday, their reminder hour).",
+    },
+    {
+        "name": "Send feedback digests",
+        "task": "feedback.tasks.send_feedback_digests",
+        "crontab": {"minute": "0", "hour": "*"},  # hourly: Friday from 15:00 in each manager's timezone
+        "expire_seconds": 3600,
+        "description": "One email per manager with the week's unread requests and replies (instead of one each).",
+    },
+    {
+        "name": "Grant rewards",
+        "task": "rewards.tasks.grant_all_awards",
+        "interval": {"every": 15, "period": "minutes"},  # like the recompute it follows
+        "expire_seconds": 15 * 60,
+        "description": "Safety net: grant and flag reward tiers for every active or recently closed goal and streak.",
     },
 ]
 

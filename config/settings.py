@@ -5,6 +5,7 @@ email printed to the console. Production sets DATABASE_URL, CELERY_BROKER_URL, E
 SECRET_KEY and ALLOWED_HOSTS (see README.md).
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "template_partials",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
     "teams",
     "notifications",
     "goals",
@@ -62,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -71,6 +74,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "teams.middleware.UserTimezoneMiddleware",
+    "config.middleware.MethodNotAllowedPageMiddleware",
+    "teams.middleware.PermissionDeniedAuditMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -117,6 +123,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out account or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Login throttling: after AXES_FAILURE_LIMIT failed logins an account, and separately an IP address, is locked
+# for the cool-off (an admin can unlock on the People page). Counted in the database, so every web process
+# agrees and concurrent attempts are counted under a row lock.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "teams.auth.lockout_response"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # retrying while locked does not extend the lock
+AXES_VERBOSE = False
+# Behind a load balancer every request comes from its address: count the proxies in front of Pacer that append
+# to X-Forwarded-For (0 = clients connect directly), so throttling and the audit log see the client's address.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "teams.auth.client_ip"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -151,7 +173,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")  # for links in 
 
 # --- Security (check --deploy is clean when DEBUG=0) ---------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto is trusted only behind a proxy that sets it (and strips it from clients): anywhere else a
+# client could send "https" and be taken for a secure request.
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -159,6 +184,24 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp 4): scripts, styles and everything else from Pacer's own origin only; no
+# inline <script>, no style="…", no eval. JS lives in static/js, styles in static/css; data reaches scripts through
+# data-* attributes and json_script (a JSON data block is not executed). Bootstrap's CSS draws its icons from
+# data: URIs. Chart.js and Bootstrap set element styles through the CSSOM, which CSP allows.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -237,12 +280,24 @@ PACER = {
     ),  # forecast uses the daily run-rate over this many recent working days
     "ACHIEVABILITY_HISTORY_WORKING_DAYS": 60,
     "DEADLINE_REMINDER_DAYS": env.list("PACER_DEADLINE_REMINDER_DAYS", cast=int, default=[7, 3, 1]),
+    "CURRENCY": env.str("PACER_CURRENCY", default="USD"),  # the organisation's currency: reward bonuses are paid in it
+    # Input bounds (teams/validators.py): every stored date lies in [MIN_DATE, MAX_DATE]; a goal's window
+    # spans at most MAX_GOAL_DAYS days and a breakdown at most MAX_BREAKDOWN_PERIODS periods.
+    "MIN_DATE": datetime.date.fromisoformat(env.str("PACER_MIN_DATE", default="2000-01-01")),
+    "MAX_DATE": datetime.date.fromisoformat(env.str("PACER_MAX_DATE", default="2099-12-31")),
+    "MAX_GOAL_DAYS": env.int("PACER_MAX_GOAL_DAYS", default=731),
+    "MAX_BREAKDOWN_PERIODS": env.int("PACER_MAX_BREAKDOWN_PERIODS", default=130),
 }
+
+# Called by goals/tasks.py after every recompute of changed goals and after closing due goals, with keyword
+# arguments goal_ids=[…] and micro_goal_ids=[…] (dotted paths, imported with import_string). This is how apps
+# above goals react to new figures without goals importing them (rewards grants and flags awards).
+PACER_AFTER_RECOMPUTE = ["rewards.services.awards_grant"]
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from kombu import Connection
 
 
@@ -38,3 +40,8 @@ def healthz(request):
         },
         status=200 if healthy else 503,
     )
+
+
+def favicon(request):
+    """Resolved per request: the hashed static name exists only once collectstatic has run."""
+    return redirect(static("img/favicon.svg"), permanent=True)

@@ -14,8 +14,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from goals.models import Goal, Kpi, ProgressEntry
-from goals.services import goal_create, goals_close_due, kpi_create, micro_goals_generate, progress_recompute
+from goals.models import Goal, Kpi, ProgressEntry, ProgressEntryRevision
+from goals.services import (
+    goal_create,
+    goals_close_due,
+    kpi_create,
+    micro_goals_generate,
+    progress_recompute,
+    progress_record,
+    progress_update,
+    progress_void,
+)
 from goals.services.rollups import rollups_add_entries
 from teams.calendar import WorkingCalendar
 from teams.models import Membership
@@ -43,6 +52,7 @@ def seed_goals(*, org, progress=lambda it, **kw: it) -> None:
         _seed_history(org, kpis, calendars, since=q_start, today=today, progress=progress)
         for team, manager in progress(list(zip(org.teams, org.managers, strict=True)), desc="goals", leave=False):
             _seed_team_goals(team, manager, kpis, calendars[team.id], quarter=quarter, start=q_start, due=q_end)
+        _seed_corrections(org.reps[0], kpis)
     progress_recompute()
     goals_close_due(today=today)  # the weeks already over show as achieved or missed
 
@@ -95,6 +105,33 @@ def _seed_history(org, kpis, calendars, *, since, today, progress) -> None:
     # The engine reads the daily rollup: add exactly the entries this run created (seeding runs alone).
     created = ProgressEntry.objects.filter(id__gt=newest, external_id__startswith="demo:").values_list("id", flat=True)
     rollups_add_entries(list(created))
+
+
+def _seed_corrections(rep, kpis) -> None:
+    """The correction trail on the first demo rep's log history: their manager corrects an imported deals entry
+    (a rep may not rewrite an import), the rep voids a duplicated calls import and logs the right figure, then
+    fixes the note of that new entry. Once: skipped when the rep already has corrections."""
+    if ProgressEntryRevision.objects.filter(entry__user=rep).exists():
+        return
+    manager = (
+        Membership.objects.filter(team_id=rep_membership(user=rep).team_id, role=Membership.Role.MANAGER).first().user
+    )
+    latest = ProgressEntry.objects.filter(user=rep, voided_at__isnull=True, source=ProgressEntry.Source.IMPORT)
+    deals = latest.filter(kpi=kpis["deals"]).order_by("-date").first()
+    calls = latest.filter(kpi=kpis["calls"]).order_by("-date").first()
+    if deals is not None:
+        progress_update(
+            entry=deals, value=deals.value + 1, note="One more: a renewal signed on paper, missing in the CRM.",
+            updated_by=manager,
+        )  # fmt: skip
+    if calls is not None:
+        progress_void(entry=calls, reason="The CRM sync counted these calls twice.", voided_by=rep)
+        again = progress_record(
+            user=rep, kpi=kpis["calls"], date=calls.date, value=max(calls.value // 2, Decimal(1)),
+            note="calls", external_id=f"demo:correction:{rep.username}", created_by=rep,
+        )  # fmt: skip
+        progress_update(entry=again, value=again.value, note="Calls after the duplicate sync, counted by hand.",
+                        updated_by=rep)  # fmt: skip
 
 
 def _day(rng: random.Random, level: float) -> dict[str, Decimal]:

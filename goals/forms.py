@@ -6,9 +6,10 @@ from django import forms
 
 from goals.models import Goal, Kpi
 from goals.selectors import goal_list_for_user, kpi_list
-from goals.services.goals import LIVE
+from goals.services.goals import LIVE, window_errors
 from teams.models import Membership, Team
 from teams.selectors import active_memberships, managed_team_ids, teams_managed_by
+from teams.validators import PacerDateField, PacerDecimalField, parse_id
 from teams.web import DateInput
 
 
@@ -57,8 +58,8 @@ class ProgressLogForm(forms.Form):
         widget=forms.HiddenInput,
         error_messages={"invalid_choice": "Progress can only be logged on a KPI you have an active goal on."},
     )
-    value = forms.DecimalField(max_digits=18, decimal_places=4, min_value=0, label="Value")
-    date = forms.DateField(widget=DateInput, label="Date")
+    value = PacerDecimalField(max_digits=18, decimal_places=4, min_value=0, label="Value")
+    date = PacerDateField(widget=DateInput, label="Date")
     note = forms.CharField(max_length=500, required=False, label="Note (optional)")
     token = forms.UUIDField(widget=forms.HiddenInput)
 
@@ -82,21 +83,23 @@ class ProgressLogForm(forms.Form):
 
 
 class EntryEditForm(forms.Form):
-    value = forms.DecimalField(max_digits=18, decimal_places=4, min_value=0, label="Value")
-    date = forms.DateField(widget=DateInput, label="Date")
+    value = PacerDecimalField(max_digits=18, decimal_places=4, min_value=0, label="Value")
+    date = PacerDateField(widget=DateInput, label="Date")
     note = forms.CharField(max_length=500, required=False, label="Note (optional)")
 
     def __init__(self, *args, entry, today, **kwargs):
         value = entry.value.quantize(entry.kpi.quantum)
         kwargs.setdefault("initial", {"value": value, "date": entry.date, "note": entry.note})
         super().__init__(*args, **kwargs)
-        self.today = today
-        self.fields["date"].widget.attrs["max"] = today.isoformat()
+        self.today, self.entry_date = today, entry.date
+        self.fields["date"].widget.attrs["max"] = max(today, entry.date).isoformat()
         self.fields["value"].widget.attrs.update(inputmode="decimal", step="any")
 
     def clean_date(self):
+        """A moved date may not be in the future; the unchanged one is never checked again (the rep may have
+        moved to a timezone where that day has not begun yet)."""
         day = self.cleaned_data["date"]
-        if day > self.today:
+        if day != self.entry_date and day > self.today:
             raise forms.ValidationError(f"That is in the future: pick today ({self.today:%d %b}) or an earlier date.")
         return day
 
@@ -148,10 +151,11 @@ class OwnerChoices:
     def resolve(self, value):
         """(owner_user, owner_team) for a choice value; None when it is not one of them."""
         kind, _, pk = (value or "").partition(":")
-        if kind == "team" and pk.isdigit() and int(pk) in self.teams:
-            return None, self.teams[int(pk)]
-        if kind == "user" and pk.isdigit() and int(pk) in self.reps:
-            return self.reps[int(pk)].user, None
+        pk = parse_id(pk)
+        if kind == "team" and pk in self.teams:
+            return None, self.teams[pk]
+        if kind == "user" and pk in self.reps:
+            return self.reps[pk].user, None
         return None
 
 
@@ -172,8 +176,8 @@ class SmartGoalForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="Anything that makes it specific."
     )
     kpi = forms.ModelChoiceField(queryset=Kpi.objects.none(), label="KPI", empty_label="— choose a KPI —")
-    target_value = forms.DecimalField(**GOAL_VALUE, label="Target")
-    baseline_value = forms.DecimalField(
+    target_value = PacerDecimalField(**GOAL_VALUE, label="Target")
+    baseline_value = PacerDecimalField(
         **GOAL_VALUE, label="Baseline", initial=0, help_text="Where pace starts; normally 0 for things you count."
     )
     owner = forms.ChoiceField(label="Owner", help_text="One rep, or a team (its reps share the target by capacity).")
@@ -184,8 +188,8 @@ class SmartGoalForm(forms.Form):
     rationale = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="Why this target matters now."
     )
-    start_date = forms.DateField(widget=DateInput, label="Start date")
-    due_date = forms.DateField(widget=DateInput, label="Due date")
+    start_date = PacerDateField(widget=DateInput, label="Start date")
+    due_date = PacerDateField(widget=DateInput, label="Due date")
 
     def __init__(self, *args, user, team_ids=None, achievability_url=None, goal=None, **kwargs):
         self.owners = OwnerChoices(user=user, team_ids=team_ids)
@@ -220,6 +224,9 @@ class SmartGoalForm(forms.Form):
         start, due = data.get("start_date"), data.get("due_date")
         if start and due and due < start:
             self.add_error("due_date", "The due date is before the start date.")
+        elif start and due:
+            for name, message in window_errors(start, due).items():
+                self.add_error(name, message)
         return data
 
     def service_kwargs(self) -> dict:
@@ -298,8 +305,8 @@ class BulkTargetsForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label="— choose a team —")
     kpi = forms.ModelChoiceField(queryset=Kpi.objects.none(), label="KPI", empty_label="— choose a KPI —")
     title = forms.CharField(max_length=140, help_text="Each rep's goal gets this title.")
-    start_date = forms.DateField(widget=DateInput, label="Start date")
-    due_date = forms.DateField(widget=DateInput, label="Due date")
+    start_date = PacerDateField(widget=DateInput, label="Start date")
+    due_date = PacerDateField(widget=DateInput, label="Due date")
     rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args, teams, reps, **kwargs):
@@ -309,7 +316,7 @@ class BulkTargetsForm(forms.Form):
         self.fields["kpi"].queryset = kpi_list()
         self.reps = list(reps)
         for membership in self.reps:
-            self.fields[self.target_field(membership.user_id)] = forms.DecimalField(
+            self.fields[self.target_field(membership.user_id)] = PacerDecimalField(
                 **GOAL_VALUE,
                 required=False,
                 label=f"Target for {membership.user}",
@@ -328,6 +335,9 @@ class BulkTargetsForm(forms.Form):
         start, due = data.get("start_date"), data.get("due_date")
         if start and due and due < start:
             self.add_error("due_date", "The due date is before the start date.")
+        elif start and due:
+            for name, message in window_errors(start, due).items():
+                self.add_error(name, message)
         if self.reps and not any(data.get(self.target_field(m.user_id)) is not None for m in self.reps):
             raise forms.ValidationError("Give at least one rep a target (leave a rep empty to set none for them).")
         return data
@@ -338,8 +348,8 @@ class DashboardFilterForm(forms.Form):
 
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="All my teams")
     period = forms.ChoiceField(choices=PERIODS, required=False, initial="month")
-    start = forms.DateField(widget=DateInput, required=False, label="From")
-    end = forms.DateField(widget=DateInput, required=False, label="To")
+    start = PacerDateField(widget=DateInput, required=False, label="From")
+    end = PacerDateField(widget=DateInput, required=False, label="To")
 
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)

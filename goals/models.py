@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from teams.models import Team
+from teams.validators import validate_pacer_date
 
 
 class _DecimalShape(TypedDict):
@@ -117,8 +118,8 @@ class Goal(ProgressFields):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
     rationale = models.TextField(blank=True)
-    start_date = models.DateField()  # Time-bound
-    due_date = models.DateField()
+    start_date = models.DateField(validators=[validate_pacer_date])  # Time-bound
+    due_date = models.DateField(validators=[validate_pacer_date])
     owner_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="goals"
     )
@@ -226,7 +227,7 @@ class ProgressEntry(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="progress_entries")
     kpi = models.ForeignKey(Kpi, on_delete=models.PROTECT, related_name="entries")
-    date = models.DateField()
+    date = models.DateField(validators=[validate_pacer_date])
     value = models.DecimalField(**VALUE)
     note = models.CharField(max_length=500, blank=True)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
@@ -299,7 +300,7 @@ class ProgressDay(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user_id} {self.kpi_id} {self.date}: {self.total} in {self.count}"
+        return f"{self.user_id} {self.kpi_id} {self.date}: {self.total} in {self.entry_count}"
 
 
 class StaleTarget(models.Model):
@@ -328,9 +329,9 @@ class StaleTarget(models.Model):
 class RecomputeFlight(models.Model):
     """The single row that makes the coalesced recompute single-flight across any number of workers.
 
-        `lease_until`: a worker holds the flight while it is in the future (taken and renewed by a
-        conditional UPDATE, so it works on PostgreSQL and SQLite alike, and a crashed worker's lease simply
-        expires). `pending_since`: a recompute task is already queued (since then), so writers need not queue
+    `lease_until`: a worker holds the flight while it is in the future (taken and renewed by a
+    conditional UPDATE, so it works on PostgreSQL and SQLite alike, and a crashed worker's lease simply
+    expires). `pending_since`: a recompute task is already queued (since then), so writers need not queue
     another unless it is older than the lease (lost with a purged queue or a broker outage).
     """
 
@@ -341,3 +342,34 @@ class RecomputeFlight(models.Model):
 
     def __str__(self):
         return f"recompute flight held by {self.holder or 'nobody'} until {self.lease_until}"
+
+
+class ProgressEntryRevision(models.Model):
+    """One correction of an entry (an edit or a void): who, when, and the value, date and note before and after.
+
+    Written by `progress_update` and `progress_void` in the transaction that makes the change; never edited or
+    deleted. A void keeps the entry's figures on both sides and carries the reason.
+    """
+
+    class Kind(models.TextChoices):
+        EDITED = "edited", "Edited"
+        VOIDED = "voided", "Voided"
+
+    entry = models.ForeignKey(ProgressEntry, on_delete=models.PROTECT, related_name="revisions")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+    old_value = models.DecimalField(**VALUE)
+    new_value = models.DecimalField(**VALUE)
+    old_date = models.DateField()
+    new_date = models.DateField()
+    old_note = models.CharField(max_length=500, blank=True)
+    new_note = models.CharField(max_length=500, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        indexes = [models.Index(fields=["entry", "changed_at"])]
+
+    def __str__(self):
+        return f"{self.entry_id} {self.kind} {self.changed_at:%Y-%m-%d}"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from teams.calendar import WorkingCalendar
@@ -30,9 +30,10 @@ from teams.selectors import (
     team_ids_with_descendants,
     user_ids_visible_to,
 )
+from teams.validators import parse_id
 
 from . import pace
-from .models import Goal, GoalRevision, Health, Kpi, MicroGoal, ProgressEntry
+from .models import Goal, GoalRevision, Health, Kpi, MicroGoal, ProgressEntry, ProgressEntryRevision
 
 # Worst first: the dashboard lists reps who need attention at the top.
 HEALTH_ORDER = {Health.OFF_TRACK: 0, Health.AT_RISK: 1, Health.ON_TRACK: 2, Health.ACHIEVED: 3, "": 4}
@@ -103,6 +104,25 @@ def entry_get_for_user(*, user: User, id: int) -> ProgressEntry:
     return get_object_or_404(entry_list_for_user(user=user), id=id)
 
 
+def entry_rewritable_by(*, user: User, entry: ProgressEntry) -> bool:
+    """Whether `user` (who may act for the entry's owner) may change its value, date or note. The owner may
+    not when someone else logged it for them or it was imported: they void it with a reason and log a new
+    one; their manager or an admin corrects it. No query."""
+    if user.pk != entry.user_id or user.is_staff:
+        return True
+    return entry.created_by_id == entry.user_id and entry.source != ProgressEntry.Source.IMPORT
+
+
+def entry_actions_for_user(*, user: User, entries) -> None:
+    """Mark each entry with `can_edit` and `can_void` for `user`: what the log history offers. Queries: 1–2
+    (the people the user may act for), none for an admin."""
+    actable = None if user.is_staff else user_ids_visible_to(user=user)
+    for entry in entries:
+        may_act = not entry.is_voided and (actable is None or entry.user_id in actable)
+        entry.can_void = may_act
+        entry.can_edit = may_act and entry_rewritable_by(user=user, entry=entry)
+
+
 def _counting_for_owner(entries: QuerySet[ProgressEntry], *, owner_user_id, owner_team_id) -> QuerySet[ProgressEntry]:
     """`entries` narrowed to those that count for an owner, by the progress engine's rule: the user's own, or for a
     team those of anyone who was a rep of the team or a sub-team on the entry's date (managers' own entries do not
@@ -151,7 +171,12 @@ def entry_list_for_goal(*, user: User, goal: Goal) -> QuerySet[ProgressEntry]:
         kpi_id=goal.kpi_id, date__gte=goal.start_date, date__lte=goal.due_date
     )
     entries = _counting_for_owner(entries, owner_user_id=goal.owner_user_id, owner_team_id=goal.owner_team_id)
-    return entries.select_related("voided_by").order_by("-date", "-created_at", "-id")
+    revisions = Prefetch("revisions", ProgressEntryRevision.objects.select_related("changed_by"))
+    return (
+        entries.select_related("user", "created_by", "voided_by")
+        .prefetch_related(revisions)
+        .order_by("-date", "-created_at", "-id")
+    )
 
 
 def micro_goal_list_for_goal(*, goal: Goal) -> QuerySet[MicroGoal]:
@@ -172,8 +197,8 @@ def revision_list_for_goal(*, goal: Goal) -> tuple[list[GoalRevision], dict[str,
     for revision in revisions:
         for value in revision.changes.get("owner", []):
             kind, _, pk = str(value).partition(":")
-            if kind in owner_ids and pk.isdigit():
-                owner_ids[kind].add(int(pk))
+            if kind in owner_ids and parse_id(pk) is not None:
+                owner_ids[kind].add(parse_id(pk))
     names = {}
     if owner_ids["user"]:
         names |= {f"user:{u.id}": str(u) for u in User.objects.filter(id__in=owner_ids["user"])}

@@ -5,6 +5,8 @@ reject_on_worker_lost is safe: a task lost with its worker simply runs again.
 """
 
 from celery import shared_task
+from django.conf import settings
+from django.utils.module_loading import import_string
 
 from goals import services
 
@@ -12,14 +14,24 @@ from goals import services
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def recompute_goals(goal_ids, micro_goal_ids=()) -> dict:
     """Recompute the goals and micro goals a changed entry touches (enqueued by the progress services)."""
-    return services.progress_recompute(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)._asdict()
+    result = services.progress_recompute(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)._asdict()
+    after_recompute(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)  # AFTER-RECOMPUTE HOOK: keep after the recompute
+    return result
+
+
+def after_recompute(*, goal_ids, micro_goal_ids=()) -> None:
+    """Hand freshly recomputed (or just closed) goals to the apps above goals: each dotted path in
+    settings.PACER_AFTER_RECOMPUTE (e.g. rewards.services.awards_grant) is called with goal_ids= and
+    micro_goal_ids=, after the recompute committed. goals never imports those apps; they register here."""
+    for path in getattr(settings, "PACER_AFTER_RECOMPUTE", ()):
+        import_string(path)(goal_ids=list(goal_ids), micro_goal_ids=list(micro_goal_ids))
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def recompute_stale() -> dict:
     """The coalesced recompute: every goal and micro goal marked stale by entry changes, single-flight
     (a second task while one runs returns at once; the running one picks up what was marked meanwhile)."""
-    return services.progress_recompute_stale()._asdict()
+    return services.progress_recompute_stale(on_recomputed=after_recompute)._asdict()  # AFTER-RECOMPUTE HOOK
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -40,7 +52,9 @@ def recompute_all() -> dict:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def close_due_goals() -> int:
     """Daily at 00:30 in the organisation's timezone: close the goals due before its local today."""
-    return len(services.goals_close_due(today=services.org_today()))
+    closed = services.goals_close_due(today=services.org_today())
+    after_recompute(goal_ids=closed)  # AFTER-RECOMPUTE HOOK: rewards grant on the closing figures
+    return len(closed)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

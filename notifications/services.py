@@ -39,12 +39,17 @@ class EmailOutcome(enum.StrEnum):
 
 
 @transaction.atomic
-def notify(*, user, kind: str, key: str, title: str, body: str, url: str = "") -> Notification | None:
+def notify(
+    *, user, kind: str, key: str, title: str, body: str, url: str = "", email: bool = True
+) -> Notification | None:
     """Record an in-app notification for `user` once per `key` and email it after commit, per the
-    user's preferences. Returns the (new or existing) row, or None when the user turned `kind` off."""
+    user's preferences. Returns the (new or existing) row, or None when the user turned `kind` off.
+    `email=False` keeps a low-priority item in the app only (a digest job may bundle it into one email)."""
     channel = notification_channel(user=user, kind=kind)
     if channel == Channel.OFF:
         return None
+    if not email:
+        channel = Channel.IN_APP
     existing = Notification.objects.filter(user=user, key=key).first()
     if existing is not None:
         return existing

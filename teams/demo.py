@@ -1,4 +1,4 @@
-"""The demo organisation: 2 regions, 4 teams, 4 managers, 24 reps and an admin."""
+"""The demo organisation: 2 regions, 4 teams, 4 managers, 24 reps and an admin; an invited person, a former rep."""
 
 import datetime
 import functools
@@ -8,7 +8,9 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from .models import Holiday, Membership, Team, User
+from . import services
+from .audit import audit_record
+from .models import AuditEvent, Holiday, Membership, Team, User
 
 DEMO_PASSWORD = "pacer-demo"  # noqa: S105 - demo logins only, printed by `make run`
 
@@ -98,4 +100,42 @@ def seed_org(*, progress=lambda it, **kw: it) -> DemoOrg:
             demo.reps.append(rep)
             rep_no += 1
     demo.logins += [("manager", demo.managers[0].username), ("rep", demo.reps[0].username)]
+    seed_people(demo)
     return demo
+
+
+def seed_people(demo: DemoOrg) -> None:
+    """The People page's cases: an invited person who has not set a password yet, a deactivated former rep, and a
+    few days of audit events (logins, a failed login, a lockout, a refused page). Only what is missing is made."""
+    admin = User.objects.get(username="admin")
+    if not User.objects.filter(username="nia.newcomer@example.com").exists():
+        # No team yet: the demo's goals are planned for the reps already at work (an admin adds her on arrival).
+        services.user_invite(invited_by=admin, first_name="Nia", last_name="Newcomer",
+                             email="nia.newcomer@example.com", timezone="Europe/London")  # fmt: skip
+    former = _user("zoe.former", "Zoe", "Former", "Europe/Berlin")
+    if former.is_active and not former.memberships.exists():
+        berlin = next(team for team in demo.teams if team.slug == "berlin")
+        _member(
+            former, berlin, Membership.Role.REP, Decimal("1.00"), timezone.localdate() - datetime.timedelta(days=90)
+        )
+        services.user_deactivate(user=former, deactivated_by=admin)
+    if AuditEvent.objects.filter(data__demo=True).exists():
+        return
+    now, Kind = timezone.now(), AuditEvent.Kind
+    rep, manager = demo.reps[0], demo.managers[0]
+    samples: list[tuple[int, str, User | None, User | None, str, str, dict[str, object]]] = [
+        (3, Kind.LOGIN, manager, manager, f"{manager} logged in", "192.0.2.14", {}),
+        (2, Kind.LOGIN_FAILED, None, rep, f"Failed login as “{rep.username}”: wrong username or password",
+         "198.51.100.23", {"username": rep.username, "reason": "wrong username or password"}),
+        (2, Kind.LOGIN, rep, rep, f"{rep} logged in", "198.51.100.23", {}),
+        (1, Kind.LOCKOUT, None, None, "Locked out after 5 failed logins as “root” from 203.0.113.66", "203.0.113.66",
+         {"username": "root", "failures": 5}),
+        (1, Kind.PERMISSION_DENIED, rep, None, f"{rep} was refused GET /people/", "198.51.100.23",
+         {"method": "GET", "path": "/people/", "reason": ""}),
+        (0, Kind.LOGIN, admin, admin, f"{admin} logged in", "192.0.2.10", {}),
+    ]  # fmt: skip
+    for days_ago, kind, actor, subject, summary, ip, data in samples:
+        event = audit_record(kind=kind, actor=actor, subject_user=subject, summary=summary, ip=ip,
+                             data={**data, "demo": True})  # fmt: skip
+        event.at = now - datetime.timedelta(days=days_ago, hours=2)
+        event.save(update_fields=["at"])

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .validators import validate_pacer_date
+
 
 def validate_timezone(value):
     if value not in zoneinfo.available_timezones():
@@ -80,7 +82,7 @@ class Holiday(models.Model):
     """A non-working day for a team and all its sub-teams (an org-wide holiday lives on the org)."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="holidays")
-    date = models.DateField()
+    date = models.DateField(validators=[validate_pacer_date])
     name = models.CharField(max_length=120, blank=True)
 
     class Meta:
@@ -106,8 +108,10 @@ class Membership(models.Model):
         default=Decimal("1.00"),
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("1.00"))],
     )
-    active_from = models.DateField(default=datetime.date.today)
-    active_to = models.DateField(null=True, blank=True, help_text="Last day of membership; empty = current.")
+    active_from = models.DateField(default=datetime.date.today, validators=[validate_pacer_date])
+    active_to = models.DateField(
+        null=True, blank=True, validators=[validate_pacer_date], help_text="Last day of membership; empty = current."
+    )
 
     class Meta:
         constraints = [

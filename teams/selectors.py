@@ -6,13 +6,16 @@ sub-teams. A rep sees their own team. Every function costs a fixed number of que
 
 import datetime
 
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .calendar import WorkingCalendar
-from .models import Holiday, Membership, Team, User
+from .models import AuditEvent, Holiday, Membership, Team, User
 
 ADMIN = "admin"
 
@@ -224,3 +227,110 @@ def calendars_for_reps(*, user_ids) -> dict[int, WorkingCalendar]:
 
 def calendar_for_team(*, team: Team) -> WorkingCalendar:
     return calendars_for_teams(team_ids=[team.id])[team.id]
+
+
+# --- Who may change whose membership (the services enforce it; pages use it to offer only what is allowed) ---
+
+
+def current_or_upcoming_memberships(on: datetime.date | None = None) -> QuerySet[Membership]:
+    """Memberships not over by `on` (default today): current ones and those that start later."""
+    on = on or timezone.localdate()
+    return Membership.objects.filter(Q(active_to__isnull=True) | Q(active_to__gte=on))
+
+
+def users_addable_by(*, user: User, team: Team) -> QuerySet[User]:
+    """The people `user` may add to `team`: active, not already in it, never themself. An admin may add anyone
+    else (a rep of another team is then a transfer); a manager only people who are nobody's rep or manager and
+    not admins. Queries: none until evaluated (one then)."""
+    in_team = active_memberships().filter(team=team).values("user_id")
+    people = User.objects.filter(is_active=True).exclude(id__in=in_team).exclude(id=user.id)
+    if user.is_staff:
+        return people
+    taken = current_or_upcoming_memberships().values("user_id")
+    return people.filter(is_staff=False).exclude(id__in=taken)
+
+
+def membership_change_refusal(*, user: User, membership: Membership, managed: set[int] | None = None) -> str | None:
+    """Why `user` may not change (capacity, role) or end `membership`, in plain words; None when they may.
+    Admins may change anyone's but their own; a manager only rep memberships of teams they manage (with their
+    sub-teams). Pass `managed` (managed_team_ids of the user) when already known: then no query."""
+    if membership.user_id == user.id:
+        return "Nobody can change their own membership; ask an admin."
+    if user.is_staff:
+        return None
+    managed = managed_team_ids(user=user) if managed is None else managed
+    if membership.team_id not in managed:
+        return "You can change only the members of teams you manage."
+    if membership.role != Membership.Role.REP:
+        return "Only an admin can change or remove a manager."
+    return None
+
+
+# --- People and the audit log (admin pages) ------------------------------------------------------------------
+
+PERSON_STATUSES = {"active": "Active", "invited": "Invited, not joined yet", "deactivated": "Deactivated"}
+
+
+def people_list(*, search: str = "", status: str = "") -> QuerySet[User]:
+    """Everyone, by name, with `invited` (no password set yet, never logged in) and their current memberships
+    with teams prefetched as `current_memberships`. Queries when evaluated: 2."""
+    invited = Q(password__startswith=UNUSABLE_PASSWORD_PREFIX, last_login__isnull=True)
+    people = User.objects.annotate(invited=ExpressionWrapper(invited, output_field=BooleanField())).prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=active_memberships().select_related("team").order_by("role", "team__name"),
+            to_attr="current_memberships",
+        )
+    )
+    if search:
+        people = people.filter(
+            Q(first_name__icontains=search) | Q(last_name__icontains=search)
+            | Q(username__icontains=search) | Q(email__icontains=search)
+        )  # fmt: skip
+    if status == "active":
+        people = people.filter(is_active=True).exclude(invited)
+    elif status == "invited":
+        people = people.filter(invited, is_active=True)
+    elif status == "deactivated":
+        people = people.filter(is_active=False)
+    return people.order_by("first_name", "last_name", "username")
+
+
+def locked_usernames(*, usernames) -> set[str]:
+    """Which of these accounts django-axes currently locks (failures within the cool-off reach the limit), as
+    its database handler counts them. Queries: 1."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    rows = (
+        AccessAttempt.objects.filter(username__in=list(usernames), attempt_time__gte=since)
+        .values("username")
+        .annotate(failures=Sum("failures_since_start"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+    )
+    return {row["username"] for row in rows}
+
+
+def person_get(*, id: int) -> User:
+    return get_object_or_404(User, id=id)
+
+
+def audit_events(
+    *,
+    person: User | None = None,
+    kind: str = "",
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> QuerySet[AuditEvent]:
+    """Audit events, newest first, with who acted and whom it concerns; `person` matches either. Dates are the
+    viewer's local days (the active timezone)."""
+    events = AuditEvent.objects.select_related("actor", "subject_user")
+    if person is not None:
+        events = events.filter(Q(actor=person) | Q(subject_user=person))
+    if kind:
+        events = events.filter(kind=kind)
+    zone = timezone.get_current_timezone()
+    if since:
+        events = events.filter(at__gte=datetime.datetime.combine(since, datetime.time.min, tzinfo=zone))
+    if until:
+        next_day = until + datetime.timedelta(days=1)
+        events = events.filter(at__lt=datetime.datetime.combine(next_day, datetime.time.min, tzinfo=zone))
+    return events.order_by("-at", "-id")

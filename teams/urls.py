@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import people_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,4 +13,11 @@ urlpatterns = [
     path("teams/<int:team_id>/members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
     path("teams/<int:team_id>/holidays/add/", views.holiday_add, name="holiday_add"),
     path("teams/<int:team_id>/holidays/<int:holiday_id>/remove/", views.holiday_remove, name="holiday_remove"),
+    path("people/", people_views.people_list, name="people_list"),
+    path("people/invite/", people_views.person_invite, name="person_invite"),
+    path("people/<int:person_id>/deactivate/", people_views.person_deactivate, name="person_deactivate"),
+    path("people/<int:person_id>/reactivate/", people_views.person_reactivate, name="person_reactivate"),
+    path("people/<int:person_id>/unlock/", people_views.person_unlock, name="person_unlock"),
+    path("people/<int:person_id>/invitation/", people_views.person_invitation_resend, name="person_invitation_resend"),
+    path("audit/", people_views.audit_log, name="audit_log"),
 ]

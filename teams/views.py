@@ -95,7 +95,14 @@ def _render_team_page(request, team, *, can_manage=True, member_form=None, holid
         "today": timezone.localdate(),
     }
     if can_manage:
-        context["member_form"] = member_form or MemberAddForm(team=team)
+        # can_manage: the user manages this team, which is all the rules need to know for its own members.
+        context["changeable_ids"] = {
+            m.id
+            for m in members
+            if m.team_id == team.id
+            and not selectors.membership_change_refusal(user=request.user, membership=m, managed={team.id})
+        }
+        context["member_form"] = member_form or MemberAddForm(team=team, added_by=request.user)
         context["holiday_form"] = holiday_form or HolidayForm()
     return render(request, "teams/team_detail.html", context)
 
@@ -112,10 +119,10 @@ def _to_section(team, section):
 @require_POST
 def member_add(request, team_id):
     team = selectors.team_get_managed_by(user=request.user, id=team_id)
-    form = MemberAddForm(request.POST, team=team)
+    form = MemberAddForm(request.POST, team=team, added_by=request.user)
     if form.is_valid():
         try:
-            membership = services.member_add(team=team, **form.cleaned_data)
+            membership = services.member_add(added_by=request.user, team=team, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error, field="user")
         else:
@@ -128,17 +135,23 @@ def member_add(request, team_id):
 def member_update(request, team_id, membership_id):
     """Change a member's role or capacity; with htmx the form replaces the member's row in place."""
     team = selectors.team_get_managed_by(user=request.user, id=team_id)
-    membership = selectors.membership_get_current(team=team, id=membership_id)
-    form = MemberUpdateForm(request.POST or None, membership=membership)
+    membership = _changeable_membership(request, team, membership_id)
+    form = MemberUpdateForm(request.POST or None, membership=membership, changed_by=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.member_update(membership=membership, **form.cleaned_data)
+            services.member_update(changed_by=request.user, membership=membership, **form.cleaned_data)
         except ValidationError as error:
             membership.refresh_from_db()
             add_service_errors(form, error)
         else:
             if request.htmx:
-                context = {"m": membership, "team": team, "can_manage": True, "today": timezone.localdate()}
+                context = {
+                    "m": membership,
+                    "team": team,
+                    "can_manage": True,
+                    "changeable_ids": {membership.id},
+                    "today": timezone.localdate(),
+                }
                 return render(request, "teams/team_detail.html#member_row", context)
             messages.success(
                 request, f"{membership.user}: {membership.get_role_display()}, capacity {membership.capacity:.2f}."
@@ -151,11 +164,11 @@ def member_update(request, team_id, membership_id):
 @require_POST
 def member_remove(request, team_id, membership_id):
     team = selectors.team_get_managed_by(user=request.user, id=team_id)
-    membership = selectors.membership_get_current(team=team, id=membership_id)
+    membership = _changeable_membership(request, team, membership_id)
     form = MemberRemoveForm(request.POST)
     if form.is_valid():
         try:
-            services.member_remove(membership=membership, **form.cleaned_data)
+            services.member_remove(removed_by=request.user, membership=membership, **form.cleaned_data)
         except ValidationError as error:
             membership.refresh_from_db()
             add_service_errors(form, error, field="active_to")
@@ -165,11 +178,21 @@ def member_remove(request, team_id, membership_id):
     return _render_member_edit(request, team, membership, remove_form=form)
 
 
+def _changeable_membership(request, team, membership_id):
+    """A current membership of the team that the user may change: a 404 if it is not the team's, a 403 if the
+    rules of membership changes refuse it (own membership; a manager's, for a manager)."""
+    membership = selectors.membership_get_current(team=team, id=membership_id)
+    # team_get_managed_by found that the user manages `team`, the membership's team: no need to ask again.
+    if selectors.membership_change_refusal(user=request.user, membership=membership, managed={team.id}):
+        raise PermissionDenied
+    return membership
+
+
 def _render_member_edit(request, team, membership, *, form=None, remove_form=None):
     context = {
         "team": team,
         "m": membership,
-        "form": form or MemberUpdateForm(membership=membership),
+        "form": form or MemberUpdateForm(membership=membership, changed_by=request.user),
         "remove_form": remove_form or MemberRemoveForm(),
     }
     template = "teams/member_edit.html#edit_row" if request.htmx else "teams/member_edit.html"

@@ -63,6 +63,12 @@ def rep_a(team_a):
 
 
 @pytest.fixture
+def rep_a2(team_a):
+    """A second rep of team A: a teammate, who may see the team's goals but not change rep A's entries."""
+    return MembershipFactory(user=UserFactory(username="rob_rep_a2"), team=team_a).user
+
+
+@pytest.fixture
 def manager_b(team_b):
     return MembershipFactory(user=UserFactory(username="max_manager_b"), team=team_b, role=Membership.Role.MANAGER).user
 

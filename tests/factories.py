@@ -158,3 +158,15 @@ def make_manager(team, *, username=None, timezone="UTC", **user_fields):
     user = UserFactory(**({"username": username} if username else {}), timezone=timezone, **user_fields)
     MembershipFactory(user=user, team=team, role=Membership.Role.MANAGER)
     return user
+
+
+def allow_legacy_overlapping_rep_memberships():
+    """Stand in for data written before rep memberships were refused to overlap (issue 9): on PostgreSQL drop the
+    membership_rep_no_overlap constraint inside the current test's transaction (rolled back with it); SQLite has
+    no such constraint. Then MembershipFactory may create overlaps, as old databases may hold them."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses while deferred FK checks wait
+            cursor.execute("ALTER TABLE teams_membership DROP CONSTRAINT membership_rep_no_overlap")

@@ -44,6 +44,7 @@ from teams.models import Membership, User
 from teams.selectors import calendars_for_teams, rep_membership, team_members
 
 from .enqueue import enqueue_recompute
+from .goals import goal_revision_record
 from .progress import progress_recompute
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -94,6 +95,7 @@ def micro_goals_generate(
         raise ValidationError(f"This goal already has micro goals on {micro_kpi}; use re-plan to change them.")
 
     ahead = [p for p in breakdown.periods(goal.start_date, goal.due_date, cadence) if p.end >= today]
+    _check_period_count(ahead, cadence)
     if not ahead:
         raise ValidationError(f"The goal ended on {goal.due_date:%d %b %Y}; there is nothing left to plan.")
     if micro_kpi == goal.kpi and ahead[0].start > goal.start_date:
@@ -158,6 +160,7 @@ def goal_replan(
     cadence = breakdown.infer_cadence([breakdown.Period(m.start_date, m.due_date) for m in existing])
     window = breakdown.periods(goal.start_date, goal.due_date, cadence)
     ahead = [p for p in window if p.end >= max(as_of, goal.start_date)]
+    _check_period_count(ahead, cadence)
     cutoff = ahead[0].start
     replaced = [m for m in existing if m.due_date >= cutoff]
 
@@ -194,7 +197,7 @@ def goal_replan(
     MicroGoal.objects.bulk_update(to_update, ["target_value", "status"])
     MicroGoal.objects.bulk_create(to_create)
 
-    GoalRevision.objects.create(
+    goal_revision_record(
         goal=goal,
         kind=GoalRevision.Kind.REPLANNED,
         changed_by=replanned_by,
@@ -321,6 +324,19 @@ def _achieved(goal: Goal, *, until: datetime.date) -> Decimal:
         kpi=goal.kpi, voided_at__isnull=True, date__gte=goal.start_date, date__lte=until
     )
     return exact_sum(entries.aggregate(total=Sum("value"))["total"] or Decimal(0), goal.kpi.quantum)
+
+
+def _check_period_count(period_list: list[breakdown.Period], cadence: str) -> None:
+    """A breakdown has at most PACER["MAX_BREAKDOWN_PERIODS"] periods: beyond that nobody reads the plan, and
+    its rows grow with reps × periods."""
+    most = settings.PACER["MAX_BREAKDOWN_PERIODS"]
+    if len(period_list) > most:
+        raise ValidationError(
+            {
+                "cadence": f"A {cadence} breakdown of this window makes {len(period_list)} periods; at most {most} "
+                "are planned at once: choose a longer cadence or a shorter goal."
+            }
+        )
 
 
 def _check_cap(rows: list[PlanRow]) -> None:

@@ -27,7 +27,9 @@ from django.utils import timezone
 from goals.models import Goal, GoalRevision, Kpi, MicroGoal
 from goals.numbers import decimal_argument, exact_sum
 from goals.selectors import entry_list_for_owner, goal_manageable_by, owner_calendar
-from teams.models import Team, User
+from teams.audit import audit_record
+from teams.models import AuditEvent, Team, User
+from teams.validators import validate_pacer_date
 
 from .enqueue import enqueue_recompute
 
@@ -183,7 +185,7 @@ def goal_create(
     _assess_into(goal, today=today)
     goal.full_clean()
     goal.save()
-    GoalRevision.objects.create(
+    goal_revision_record(
         goal=goal,
         kind=GoalRevision.Kind.CREATED,
         changed_by=created_by,
@@ -196,7 +198,13 @@ def goal_create(
 
 @transaction.atomic
 def goal_update(
-    *, goal: Goal, changed_by: User, reason: str = "", today: datetime.date | None = None, **changes
+    *,
+    goal: Goal,
+    changed_by: User,
+    reason: str = "",
+    today: datetime.date | None = None,
+    revision_kind: str = GoalRevision.Kind.EDITED,
+    **changes,
 ) -> Goal:
     """Change a goal's wording, numbers, dates, owner or alignment.
 
@@ -204,6 +212,7 @@ def goal_update(
     rationale and the owner (`owner=<User|Team>`, or `owner_user=` / `owner_team=`). A change of target,
     baseline, dates or owner writes a GoalRevision(kind=edited), needs a reason once the goal is active and
     re-assesses achievability. Micro goals are left as they are: call `goal_replan` to spread the new target.
+    `revision_kind` names the revision (e.g. "adjusted" when an app above applies an approved request).
     """
     today = today or timezone.localdate()
     unknown = set(changes) - EDITABLE
@@ -249,9 +258,7 @@ def goal_update(
     goal.full_clean()
     goal.save()
     if diff:
-        GoalRevision.objects.create(
-            goal=goal, kind=GoalRevision.Kind.EDITED, changed_by=changed_by, reason=reason.strip(), changes=diff
-        )
+        goal_revision_record(goal=goal, kind=revision_kind, changed_by=changed_by, reason=reason.strip(), changes=diff)
         enqueue_recompute(goal_ids=[goal.id])
     return goal
 
@@ -270,7 +277,7 @@ def goal_activate(*, goal: Goal, activated_by: User, today: datetime.date | None
     _assess_into(goal, today=today)
     goal.full_clean()
     goal.save()
-    GoalRevision.objects.create(
+    goal_revision_record(
         goal=goal, kind=GoalRevision.Kind.EDITED, changed_by=activated_by, changes={"status": ["draft", "active"]}
     )
     enqueue_recompute(goal_ids=[goal.id])
@@ -291,7 +298,7 @@ def goal_cancel(*, goal: Goal, cancelled_by: User, reason: str) -> Goal:
     goal.full_clean()
     goal.save()
     goal.micro_goals.filter(status=MicroGoal.Status.ACTIVE).update(status=MicroGoal.Status.CANCELLED)
-    GoalRevision.objects.create(
+    goal_revision_record(
         goal=goal,
         kind=GoalRevision.Kind.CANCELLED,
         changed_by=cancelled_by,
@@ -302,6 +309,21 @@ def goal_cancel(*, goal: Goal, cancelled_by: User, reason: str) -> Goal:
 
 
 # --- Shared checks ----------------------------------------------------------------------------------------------
+
+
+def goal_revision_record(*, goal: Goal, kind: str, changed_by: User, reason: str = "", changes: dict) -> GoalRevision:
+    """The goal's timeline entry and the audit event for one change, written inside the caller's transaction
+    (every service that changes a goal calls this, so the two can never disagree)."""
+    revision = GoalRevision.objects.create(goal=goal, kind=kind, changed_by=changed_by, reason=reason, changes=changes)
+    changed = "; ".join(f"{field} {old or '—'} → {new}" for field, (old, new) in changes.items())
+    audit_record(
+        kind=AuditEvent.Kind.GOAL_REVISION,
+        actor=changed_by,
+        subject_user=goal.owner_user,
+        summary=f"{GoalRevision.Kind(kind).label}: goal “{goal.title}” ({goal.owner}): {changed}",
+        data={"goal_id": goal.pk, "revision_id": revision.pk, "kind": kind, "changes": changes, "reason": reason},
+    )
+    return revision
 
 
 def _require_one_owner(owner_user, owner_team) -> None:
@@ -329,10 +351,12 @@ def _require_editable(goal: Goal) -> None:
 def _value_errors(goal: Goal, *, today: datetime.date, due_changed: bool) -> dict[str, str]:
     """Every rule on the numbers and dates of a goal, as {field: message}."""
     kpi, target, baseline = goal.kpi, goal.target_value, goal.baseline_value
-    errors = {}
+    errors = window_errors(goal.start_date, goal.due_date)
     if not kpi.is_active:
         errors["kpi"] = f"The KPI “{kpi}” is retired; choose an active KPI."
-    if goal.start_date > goal.due_date:
+    if "start_date" in errors or "due_date" in errors:
+        pass  # out of range: the order of the dates is the next thing to fix
+    elif goal.start_date > goal.due_date:
         errors["due_date"] = (
             f"The due date ({goal.due_date:%d %b %Y}) is before the start date ({goal.start_date:%d %b %Y}); "
             "move one of them."
@@ -355,6 +379,25 @@ def _value_errors(goal: Goal, *, today: datetime.date, due_changed: bool) -> dic
             errors["target_value"] = f"Higher is better for {kpi}: set a target above the baseline ({baseline})."
         elif not kpi.higher_is_better and kpi.aggregation == Kpi.Aggregation.LAST and target > baseline:
             errors["target_value"] = f"Lower is better for {kpi}: set a target below the baseline ({baseline})."
+    return errors
+
+
+def window_errors(start: datetime.date, due: datetime.date) -> dict[str, str]:
+    """A goal window's bounds, as {field: message}: both dates in the stored range (teams.validators) and at
+    most PACER["MAX_GOAL_DAYS"] days long, so no page or breakdown works through decades of days. The
+    forms call it too, so a preview or an achievability check refuses what saving would refuse."""
+    errors = {}
+    for field, day in (("start_date", start), ("due_date", due)):
+        try:
+            validate_pacer_date(day)
+        except ValidationError as error:
+            errors[field] = error.messages[0]
+    longest = settings.PACER["MAX_GOAL_DAYS"]
+    if not errors and (due - start).days + 1 > longest:
+        errors["due_date"] = (
+            f"The window from {start:%d %b %Y} to {due:%d %b %Y} is {(due - start).days + 1:,} days long; a goal "
+            f"spans at most {longest:,} days (about {longest / 365.25:.0f} years): split it into shorter goals."
+        )
     return errors
 
 

@@ -41,11 +41,24 @@ from django.db.models import Q
 from django.utils import timezone
 
 from goals import pace
-from goals.models import VALUE, Goal, GoalRevision, Health, Kpi, MicroGoal, ProgressDay, ProgressEntry
+from goals.models import (
+    VALUE,
+    Goal,
+    GoalRevision,
+    Health,
+    Kpi,
+    MicroGoal,
+    ProgressDay,
+    ProgressEntry,
+    ProgressEntryRevision,
+)
 from goals.numbers import exact_sum
+from goals.selectors import entry_rewritable_by
+from teams.audit import audit_record
 from teams.calendar import WorkingCalendar
-from teams.models import Membership, Team, User
+from teams.models import AuditEvent, Membership, Team, User
 from teams.selectors import active_memberships, calendars_for_teams, team_ids_with_ancestors, user_ids_visible_to
+from teams.validators import NON_ASCII_DIGITS_MESSAGE, has_non_ascii_digits, validate_pacer_date
 
 from . import rollups
 from .recompute_queue import targets_mark_stale
@@ -140,21 +153,34 @@ def progress_update(
 ) -> ProgressEntry:
     """Correct an entry's value, note and (optionally) date, with the same value and date rules as
     `progress_record`. Voided entries cannot be edited. Corrections stay possible after the KPI is
-    archived. Recomputes the goals touched by the old and the new date."""
+    archived. Recomputes the goals touched by the old and the new date.
+
+    - An unchanged date is never checked again: after the rep moves to a timezone where that day is still
+      ahead (Tokyo → Pago Pago), a note or value correction of today's entry is still accepted.
+    - A rep cannot rewrite an entry someone else logged for them or one that was imported: they void it
+      with a reason and log the right value; their manager (or an admin) can edit it.
+    - Every change writes a ProgressEntryRevision (old and new value, date and note) and an audit event;
+      an edit that changes nothing writes nothing.
+    """
     entry = ProgressEntry.objects.select_for_update(of=("self",)).select_related("kpi", "user").get(pk=entry.pk)
     _check_may_act(actor=updated_by, user=entry.user, verb="edit")
     if entry.is_voided:
         raise ValidationError(
             f"This entry was voided on {entry.voided_at:%d %b %Y} and cannot be edited; log a new entry instead."
         )
-    old_date = entry.date
+    _check_may_rewrite(actor=updated_by, entry=entry)
+    before = _figures_of(entry)
     entry.value = _clean_value(value, entry.kpi)
     entry.note = note.strip()
-    entry.date = old_date if date is None else _clean_date(date, entry.user)
+    if date is not None and date != before.date:
+        entry.date = _clean_date(date, entry.user)
+    if _figures_of(entry) == before:
+        return entry
     entry.full_clean(exclude=_NOT_CLEANED, validate_unique=False, validate_constraints=False)
     entry.save(update_fields=["value", "note", "date", "updated_at"])
-    rollups.rollup_days_refresh(user_id=entry.user_id, kpi_id=entry.kpi_id, dates=[old_date, entry.date])  # h7
-    _enqueue_touched(user_id=entry.user_id, kpi_id=entry.kpi_id, dates=[old_date, entry.date])
+    _record_revision(entry, kind=ProgressEntryRevision.Kind.EDITED, before=before, changed_by=updated_by)
+    rollups.rollup_days_refresh(user_id=entry.user_id, kpi_id=entry.kpi_id, dates=[before.date, entry.date])  # h7
+    _enqueue_touched(user_id=entry.user_id, kpi_id=entry.kpi_id, dates=[before.date, entry.date])
     return entry
 
 
@@ -162,9 +188,11 @@ def progress_update(
 def progress_void(*, entry: ProgressEntry, reason: str, voided_by: User) -> ProgressEntry:
     """Void an entry: it stays in the ledger with who, when and why, and never counts again.
 
-    Entries are never deleted. A reason is required; voiding an entry twice is refused.
+    Entries are never deleted. A reason is required; voiding an entry twice is refused. Anyone who may
+    edit the person's progress may void any of their entries (also one a manager logged or an import
+    brought); the void is recorded as a ProgressEntryRevision and an audit event.
     """
-    entry = ProgressEntry.objects.select_for_update(of=("self",)).select_related("user").get(pk=entry.pk)
+    entry = ProgressEntry.objects.select_for_update(of=("self",)).select_related("kpi", "user").get(pk=entry.pk)
     _check_may_act(actor=voided_by, user=entry.user, verb="void")
     reason = reason.strip()
     if not reason:
@@ -175,9 +203,77 @@ def progress_void(*, entry: ProgressEntry, reason: str, voided_by: User) -> Prog
         raise ValidationError(f"This entry was already voided on {entry.voided_at:%d %b %Y} by {entry.voided_by}.")
     entry.voided_at, entry.voided_by, entry.void_reason = timezone.now(), voided_by, reason
     entry.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
+    _record_revision(
+        entry, kind=ProgressEntryRevision.Kind.VOIDED, before=_figures_of(entry), changed_by=voided_by, reason=reason
+    )
     rollups.rollup_days_refresh(user_id=entry.user_id, kpi_id=entry.kpi_id, dates=[entry.date])  # h7
     _enqueue_touched(user_id=entry.user_id, kpi_id=entry.kpi_id, dates=[entry.date])
     return entry
+
+
+class _Figures(NamedTuple):
+    value: Decimal
+    date: datetime.date
+    note: str
+
+
+def _figures_of(entry: ProgressEntry) -> _Figures:
+    return _Figures(entry.value, entry.date, entry.note)
+
+
+def _check_may_rewrite(*, actor: User, entry: ProgressEntry) -> None:
+    if entry_rewritable_by(user=actor, entry=entry):
+        return
+    how = "was imported" if entry.source == ProgressEntry.Source.IMPORT else "was logged for you by someone else"
+    raise PermissionDenied(
+        f"This entry {how}, so you cannot rewrite it: void it with a reason and log the right value, "
+        "or ask your manager to correct it."
+    )
+
+
+def _as_text(figures: _Figures, kpi: Kpi) -> dict[str, str]:
+    return {"value": str(figures.value.quantize(kpi.quantum)), "date": figures.date.isoformat(), "note": figures.note}
+
+
+def _record_revision(
+    entry: ProgressEntry, *, kind: str, before: _Figures, changed_by: User, reason: str = ""
+) -> ProgressEntryRevision:
+    """The entry's trail (shown under it in the log history) and the organisation's audit log, in the same
+    transaction as the change."""
+    revision = ProgressEntryRevision.objects.create(
+        entry=entry,
+        kind=kind,
+        changed_by=changed_by,
+        old_value=before.value,
+        new_value=entry.value,
+        old_date=before.date,
+        new_date=entry.date,
+        old_note=before.note,
+        new_note=entry.note,
+        reason=reason,
+    )
+    voided = kind == ProgressEntryRevision.Kind.VOIDED
+    old, new = _as_text(before, entry.kpi), _as_text(_figures_of(entry), entry.kpi)
+    what = f"{entry.kpi} entry of {entry.user} for {old['date']}"
+    if voided:
+        summary = f"Voided {what} ({new['value']}): {reason}"
+    else:
+        changes = [f"{name} {old[name]} → {new[name]}" for name in _Figures._fields if old[name] != new[name]]
+        summary = f"Edited {what}: {'; '.join(changes)}"
+    audit_record(
+        kind=AuditEvent.Kind.ENTRY_VOID if voided else AuditEvent.Kind.ENTRY_EDIT,
+        actor=changed_by,
+        subject_user=entry.user,
+        summary=summary,
+        data={
+            "entry_id": entry.pk,
+            "revision_id": revision.pk,
+            "old": old,
+            "new": new,
+            **({"reason": reason} if voided else {}),
+        },
+    )
+    return revision
 
 
 def _check_may_act(*, actor: User, user: User, verb: str) -> None:
@@ -193,6 +289,8 @@ def _clean_value(value, kpi: Kpi) -> Decimal:
         raise ValidationError(
             {"value": "Give the value as a Decimal or a string such as “12.50”, not a float (floats are inexact)."}
         )
+    if isinstance(value, str) and has_non_ascii_digits(value):
+        raise ValidationError({"value": NON_ASCII_DIGITS_MESSAGE.format(text=value.strip())})
     try:
         number = value if isinstance(value, Decimal) else Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
@@ -214,6 +312,10 @@ def _clean_value(value, kpi: Kpi) -> Decimal:
 def _clean_date(day, user: User) -> datetime.date:
     if not isinstance(day, datetime.date) or isinstance(day, datetime.datetime):
         raise ValidationError({"date": "Give the date as a calendar date (YYYY-MM-DD), not a time."})
+    try:
+        validate_pacer_date(day)
+    except ValidationError as error:
+        raise ValidationError({"date": error.messages}) from None
     today = user.local_today()
     if day > today:
         raise ValidationError(

@@ -21,7 +21,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import transaction
@@ -88,9 +88,12 @@ def recompute_flight_cancel_request() -> None:
     RecomputeFlight.objects.filter(id=1).update(pending_since=None)
 
 
-def progress_recompute_stale(*, today: datetime.date | None = None, batch_size: int | None = None):
+def progress_recompute_stale(
+    *, today: datetime.date | None = None, batch_size: int | None = None, on_recomputed: Callable | None = None
+):
     """Recompute every stale goal and micro goal, single-flight (see the module docstring).
 
+    `on_recomputed(goal_ids=, micro_goal_ids=)` is called after each round's batches committed.
     Returns what this call recomputed, a Recomputed (0, 0 when another worker holds the flight).
     """
     from .progress import Recomputed, progress_recompute  # progress imports this module
@@ -114,6 +117,8 @@ def progress_recompute_stale(*, today: datetime.date | None = None, batch_size: 
                     on_batch=lambda _n: _flight_renew(holder),  # after every batch
                 )
                 goals, micro_goals = goals + done.goals, micro_goals + done.micro_goals
+                if on_recomputed:  # e.g. rewards granted on the fresh figures (goals.tasks.after_recompute)
+                    on_recomputed(goal_ids=sorted(goal_ids), micro_goal_ids=sorted(micro_goal_ids))
                 ids = [row[0] for row in rows]
                 for first in range(0, len(ids), _DELETE_CHUNK):
                     StaleTarget.objects.filter(id__in=ids[first : first + _DELETE_CHUNK]).delete()

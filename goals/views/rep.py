@@ -19,13 +19,14 @@ from decimal import ROUND_UP, Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from goals import pace, selectors, services
@@ -35,6 +36,7 @@ from goals.templatetags.pacer import kpi_value
 from teams import selectors as team_selectors
 from teams.calendar import WorkingCalendar
 from teams.models import User
+from teams.validators import parse_id
 from teams.web import add_service_errors
 
 HISTORY_PAGE_SIZE = 25
@@ -49,14 +51,15 @@ POLL_LIMIT = 15
 
 def _subject(request) -> User:
     """The person the page is about: the viewer, or `?rep=<id>` when the viewer may see them (else 404)."""
-    rep_id = request.GET.get("rep", "")
-    if not rep_id:
+    text = request.GET.get("rep", "")
+    if not text:
         return request.user
-    if not rep_id.isdigit():
+    rep_id = parse_id(text)
+    if rep_id is None:
         raise Http404("No such person.")
-    if int(rep_id) == request.user.pk:
+    if rep_id == request.user.pk:
         return request.user
-    return team_selectors.user_get_for_user(user=request.user, id=int(rep_id))
+    return team_selectors.user_get_for_user(user=request.user, id=rep_id)
 
 
 def _rep_query(viewer: User, subject: User) -> str:
@@ -251,6 +254,8 @@ def _today_context(*, viewer: User, subject: User, data: TodayData, **extra) -> 
     for card in data.cards:
         if card.form is None and card.kpi.is_active:  # an archived KPI takes no new progress: no form
             card.form = _log_form(data, card)
+    for entry in data.entries:  # no query: a rep may not rewrite what someone else logged or an import brought
+        entry.can_edit = selectors.entry_rewritable_by(user=viewer, entry=entry)
     return {
         "subject": subject,
         "today": data.today,
@@ -297,7 +302,7 @@ def today_log(request):
         request.POST,
         kpis=data.kpis(),
         today=data.today,
-        auto_id=f"log-{posted_kpi}-%s" if posted_kpi.isdigit() else "log-%s",
+        auto_id=f"log-{posted_kpi}-%s" if parse_id(posted_kpi) is not None else "log-%s",
     )
     flash = ""
     if form.is_valid():
@@ -361,20 +366,34 @@ def today_goals(request):
 # --- inline edit and void of an entry ---------------------------------------------------------------------------
 
 
+def _back_url(request) -> str | None:
+    """Where the entry's form was opened from (`next`, e.g. a goal's log history), when it is on this site."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=False):
+        return url
+    return None
+
+
 def _entry_form_view(request, entry_id: int, *, mode: str):
     """Edit (mode "edit") or void (mode "void") one entry. GET with htmx: the inline form for its row; POST
-    with htmx: today's entries again (the row in its form while there are errors) and, out of band, the KPI's
-    card with fresh numbers. Without htmx, a page of its own."""
+    with htmx: today's entries again (the row in its form while there are errors; after a change the row
+    takes the focus) and, out of band, the KPI's card with fresh numbers. Without htmx, a page of its own
+    that goes back to `next` (the goal's log history) or Today.
+
+    An entry the viewer may void but not rewrite (a rep's imported entry, or one their manager logged) opens
+    the edit form as an explanation with a link to void it; a forged post gets the service's refusal."""
     viewer = request.user
     entry = selectors.entry_get_for_user(user=viewer, id=entry_id)
     subject = entry.user
     today = subject.local_today()
     post = request.POST if request.method == "POST" else None
     auto_id = f"entry-{entry.pk}-%s"
+    locked = mode == "edit" and not selectors.entry_rewritable_by(user=viewer, entry=entry)
     if mode == "edit":
         form = EntryEditForm(post, entry=entry, today=today, auto_id=auto_id)
     else:
         form = EntryVoidForm(post, auto_id=auto_id)
+    back = _back_url(request)
     if post is not None and form.is_valid():
         try:
             if mode == "edit":
@@ -385,24 +404,37 @@ def _entry_form_view(request, entry_id: int, *, mode: str):
                 done = "Entry voided; it no longer counts."
         except ValidationError as error:
             add_service_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
         else:
             if not request.htmx:
                 messages.success(request, done)
-                return redirect(reverse("today") + _rep_query(viewer, subject))
+                return redirect(back or reverse("today") + _rep_query(viewer, subject))
             data = _today_data(viewer=viewer, subject=subject)
             context = _today_context(
-                viewer=viewer, subject=subject, data=data, card=data.card(entry.kpi_id), flash=done
+                viewer=viewer, subject=subject, data=data, card=data.card(entry.kpi_id), flash=done, changed=entry
             )
             return render(request, "goals/today.html#entries_response", context)
-    extra = {"entry": entry, "form": form, "mode": mode, "rep_query": _rep_query(viewer, subject), "today": today}
+    rep_query = _rep_query(viewer, subject)
+    extra = {
+        "entry": entry,
+        "form": form,
+        "mode": mode,
+        "locked": locked,
+        "rep_query": rep_query,
+        "today": today,
+        "back_url": back or reverse("today") + rep_query,
+        "next": back or "",
+    }
     if not request.htmx:
         return render(request, "goals/entry_edit.html", {**extra, "subject": subject})
     if post is None:
-        form.fields["value" if mode == "edit" else "reason"].widget.attrs["autofocus"] = True
+        if not locked:
+            form.fields["value" if mode == "edit" else "reason"].widget.attrs["autofocus"] = True
         return render(request, f"goals/entry_edit.html#{mode}_row", {**extra, "inline": True})
     data = _today_data(viewer=viewer, subject=subject)
     row = {"editing": entry, "edit_form": form} if mode == "edit" else {"voiding": entry, "void_form": form}
-    context = _today_context(viewer=viewer, subject=subject, data=data, **row)
+    context = _today_context(viewer=viewer, subject=subject, data=data, locked=locked, **row)
     return render(request, "goals/today.html#entries", context)
 
 
@@ -469,6 +501,12 @@ def goal_entries(request, goal_id):
     goal = selectors.goal_get_for_user(user=request.user, id=goal_id)
     entries = selectors.entry_list_for_goal(user=request.user, goal=goal)
     page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"goal": goal, "page": page, "team_goal": goal.owner_team_id is not None}
+    selectors.entry_actions_for_user(user=request.user, entries=page.object_list)
+    context = {
+        "goal": goal,
+        "page": page,
+        "team_goal": goal.owner_team_id is not None,
+        "history_url": reverse("goal_entries", args=[goal.id]),
+    }
     template = "goals/entry_history.html#history" if request.htmx else "goals/entry_history.html"
     return render(request, template, context)

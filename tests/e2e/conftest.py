@@ -2,7 +2,8 @@
 
 Every test here is marked `e2e` (skipped without /usr/bin/chromium, a failure when REQUIRE_SERVICES=1) and
 `django_db(transaction=True)` (the live server runs in another thread, so data must be committed).
-Any console error, uncaught page error, failed request or HTTP status >= 400 fails the test.
+Any console error (a Content-Security-Policy violation is one), uncaught page error, failed request or HTTP
+status >= 400 fails the test.
 """
 
 import datetime
@@ -44,11 +45,22 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "locale": "en-US"}
 
 
+# Every Content-Security-Policy violation becomes a console error naming the directive (Chromium also logs
+# its own "Refused to …" message); an init script is not subject to the page's policy.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " + (event.blockedURI || "inline"));
+});
+"""
+
+
 class BrowserErrors:
-    """What went wrong in the browser while a test ran: console errors, page errors, failed/4xx/5xx requests."""
+    """What went wrong in the browser while a test ran: console errors (CSP violations among them), page errors,
+    failed/4xx/5xx requests."""
 
     def __init__(self, page):
         self.found: list[str] = []
+        page.add_init_script(REPORT_CSP_VIOLATIONS)
         page.on("console", lambda msg: msg.type == "error" and self.found.append(f"console: {msg.text} ({page.url})"))
         page.on("pageerror", lambda exc: self.found.append(f"page error: {exc} ({page.url})"))
         page.on("requestfailed", self._request_failed)

@@ -298,7 +298,9 @@ def test_replan_after_a_target_change_uses_the_new_target(planned, manager_a, ti
 
 def test_replan_cancels_the_future_micro_goals_of_a_rep_who_left(planned, manager_a, ben, time_machine):
     time_machine.move_to(datetime.datetime(2026, 3, 18, 9, tzinfo=datetime.UTC), tick=False)
-    team_services.member_remove(membership=Membership.objects.get(user=ben), active_to=D(2026, 3, 17))
+    team_services.member_remove(
+        removed_by=UserFactory(is_staff=True), membership=Membership.objects.get(user=ben), active_to=D(2026, 3, 17)
+    )
     services.goal_replan(goal=planned, as_of=D(2026, 3, 18), replanned_by=manager_a)
     ahead = planned.micro_goals.filter(start_date__gte=D(2026, 3, 16))
     assert set(ahead.filter(assignee=ben).values_list("status", flat=True)) == {"cancelled"}

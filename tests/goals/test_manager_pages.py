@@ -302,11 +302,12 @@ def test_preview_fragment_query_count(client, personas, deals, reps, django_asse
     # 10 savepoint of the rolled-back preview; goal_create: 11 its savepoint, 12-13 may manage?,
     # 14-17 achievability (team tree with weekdays, holidays, team tree, entries), 18-20 full_clean's FK checks,
     # 21-29 three constraint checks (savepoint, check, release each), 30 insert goal, 31 insert revision,
-    # 32 release; micro_goals_generate(preview): 33 savepoint, 34 lock the goal, 35-36 may manage?,
-    # 37 existing micro goals, 38 team tree, 39 reps with capacity, 40-41 calendars, 42 cap check, 43 release;
-    # the table's holidays: 44 assignees' teams, 45-46 calendars; 47-48 roll back to and release the savepoint.
+    # 32 insert its audit event, 33 release; micro_goals_generate(preview): 34 savepoint, 35 lock the goal,
+    # 36-37 may manage?, 38 existing micro goals, 39 team tree, 40 reps with capacity, 41-42 calendars,
+    # 43 cap check, 44 release; the table's holidays: 45 assignees' teams, 46-47 calendars; 48-49 roll back to
+    # and release the savepoint.
     goals_before = Goal.objects.count()
-    with django_assert_num_queries(48):
+    with django_assert_num_queries(49):
         response = client.post(reverse("goal_create_preview"), data, **HTMX)
     assert "add up to exactly <strong>40</strong>" in response.content.decode()
     assert Goal.objects.count() == goals_before

@@ -15,7 +15,7 @@ from goals import services, tasks
 from goals.models import Goal, MicroGoal, RecomputeFlight, StaleTarget
 from goals.services import recompute_queue
 from teams import services as team_services
-from tests.factories import GoalFactory, KpiFactory, MembershipFactory, MicroGoalFactory, TeamFactory
+from tests.factories import GoalFactory, KpiFactory, MembershipFactory, MicroGoalFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,9 @@ def test_entry_of_a_former_rep_enqueues_the_team_of_the_entry_date(
     team_a, team_b, deals, sent, django_capture_on_commit_callbacks
 ):
     mover = MembershipFactory(team=team_a, active_from=datetime.date(2026, 1, 1))
-    team_services.member_remove(membership=mover, active_to=datetime.date(2026, 3, 15))
+    team_services.member_remove(
+        removed_by=UserFactory(is_staff=True), membership=mover, active_to=datetime.date(2026, 3, 15)
+    )
     MembershipFactory(user=mover.user, team=team_b, active_from=datetime.date(2026, 3, 16))
     goal_a = GoalFactory(owner_team=team_a, kpi=deals)
     GoalFactory(owner_team=team_b, kpi=deals)

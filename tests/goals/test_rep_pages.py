@@ -389,8 +389,8 @@ def test_page_query_counts_do_not_grow_with_the_team(client, personas, demos, si
     with django_assert_num_queries(14):  # +1: nav unread badge
         assert client.get(reverse("my_goals")).status_code == 200
     # The log-history fragment: session, user, the goal's scope (2) + goal, the entries' scope (2), count,
-    # page. No navigation (a fragment).
-    with django_assert_num_queries(9):
+    # page, the page's corrections (one prefetch), whom the viewer may correct for (2). No navigation (a fragment).
+    with django_assert_num_queries(12):
         assert client.get(reverse("goal_entries", args=[own_goal.id]), **HTMX).status_code == 200
 
     client.force_login(personas.manager_a)
@@ -400,8 +400,9 @@ def test_page_query_counts_do_not_grow_with_the_team(client, personas, demos, si
     with django_assert_num_queries(27):  # +1: nav unread badge; +1: the stale check
         assert client.get(reverse("today") + f"?rep={personas.rep_a.id}").status_code == 200
     # The team goal's history for its manager: as the rep's fragment, plus the managed teams' members in the
-    # entries' scope and the team tree for the goal's sub-teams (400 entries of 200 reps: still one page query).
-    with django_assert_num_queries(11):
+    # entries' scope and the team tree for the goal's sub-teams (400 entries of 200 reps: still one page query);
+    # whom they may correct for is 3 queries for a manager (managed memberships, team tree, members).
+    with django_assert_num_queries(15):
         assert client.get(reverse("goal_entries", args=[team_goal.id]), **HTMX).status_code == 200
 
     client.force_login(personas.rep_a)
@@ -442,9 +443,9 @@ def test_after_logging_team_figures_say_updating_and_poll_until_the_recompute_la
     assert 'aria-valuenow="3"' in body  # 3 of 100 for the rep's own goal
     poll = client.get(reverse("today_goals"), {"kpi": demos.id, "poll": 1}, **HTMX).content.decode()
     assert poll.lstrip().startswith(f'<div id="kpi-{demos.id}-goals"') and "poll=2" in poll
-    services.progress_recompute_stale()  # the coalesced recompute lands
+    assert services.progress_recompute_stale().goals == 2  # the coalesced recompute lands
     poll = client.get(reverse("today_goals"), {"kpi": demos.id, "poll": 2}, **HTMX).content.decode()
-    assert "updating…" not in poll and "hx-get" not in poll
+    assert "updating…" not in poll and "today/goals/" not in poll  # no more polling
     assert '<strong class="num">3</strong> of <span class="num">400</span>' in poll
 
 

@@ -57,6 +57,9 @@ def test_setup_schedule_installs_every_default_task(settings):
         "goals.tasks.send_deadline_reminders",
         "goals.tasks.send_checkin_reminders",
         "goals.tasks.send_manager_digest",
+        "feedback.tasks.send_weekly_checkin_reminders",
+        "feedback.tasks.send_feedback_digests",
+        "rewards.tasks.grant_all_awards",  # issue 12: the rewards safety net
     }
     assert all(t.enabled for t in tasks.values())
 
@@ -74,6 +77,8 @@ def test_setup_schedule_installs_every_default_task(settings):
     assert cron("goals.tasks.send_deadline_reminders") == ("5", "*", "*", "*", "*", tz)
     assert cron("goals.tasks.send_checkin_reminders") == ("*/15", "*", "*", "*", "*", tz)
     assert cron("goals.tasks.send_manager_digest") == ("0", "*", "*", "*", "*", tz)
+    assert cron("feedback.tasks.send_weekly_checkin_reminders") == ("5", "*", "*", "*", "*", tz)
+    assert cron("feedback.tasks.send_feedback_digests") == ("0", "*", "*", "*", "*", tz)
     assert output.count("installed") == len(DEFAULT_SCHEDULE) + 1  # one line each and the total
     assert f"{len(DEFAULT_SCHEDULE)} installed, 0 already present." in output
 

@@ -6,7 +6,7 @@ from django.http import Http404
 from teams import selectors, services
 from teams.calendar import WorkingCalendar
 from teams.models import Membership
-from tests.factories import MembershipFactory, TeamFactory
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_team_members_include_sub_teams_and_skip_former_members(team_a, rep_a):
     sub = TeamFactory(parent=team_a)
     sub_rep = MembershipFactory(team=sub).user
     gone = MembershipFactory(team=team_a)
-    services.member_remove(membership=gone, active_to=datetime.date(2021, 1, 1))
+    services.member_remove(removed_by=UserFactory(is_staff=True), membership=gone, active_to=datetime.date(2021, 1, 1))
     users = {m.user for m in selectors.team_members(team=team_a, role=Membership.Role.REP)}
     assert users == {rep_a, sub_rep}
 

@@ -11,6 +11,10 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
+def an_admin():
+    return UserFactory(is_staff=True)
+
+
 def test_team_create_builds_hierarchy_with_slug_from_name():
     org = services.team_create(name="Acme Sales")
     team = services.team_create(name="London Sales", parent=org)
@@ -45,9 +49,9 @@ def test_holiday_add_refuses_duplicate_date(team_a):
 
 def test_member_add_and_remove_keeps_history(team_a):
     user = UserFactory()
-    membership = services.member_add(user=user, team=team_a, capacity=Decimal("0.5"),
+    membership = services.member_add(added_by=an_admin(), user=user, team=team_a, capacity=Decimal("0.5"),
                                      active_from=datetime.date(2026, 1, 1))  # fmt: skip
-    services.member_remove(membership=membership, active_to=datetime.date(2026, 6, 30))
+    services.member_remove(removed_by=an_admin(), membership=membership, active_to=datetime.date(2026, 6, 30))
     membership.refresh_from_db()
     assert membership.active_to == datetime.date(2026, 6, 30)
     assert Membership.objects.filter(user=user).count() == 1
@@ -55,40 +59,40 @@ def test_member_add_and_remove_keeps_history(team_a):
 
 def test_user_is_rep_of_at_most_one_team(rep_a, team_b):
     with pytest.raises(ValidationError, match="already a rep of Team A"):
-        services.member_add(user=rep_a, team=team_b)
+        services.member_add(added_by=an_admin(), user=rep_a, team=team_b)
     assert not Membership.objects.filter(user=rep_a, team=team_b).exists()
 
 
 def test_rep_can_move_team_after_leaving(rep_a, team_a, team_b):
-    services.member_remove(membership=Membership.objects.get(user=rep_a, team=team_a),
+    services.member_remove(removed_by=an_admin(), membership=Membership.objects.get(user=rep_a, team=team_a),
                            active_to=datetime.date(2026, 3, 31))  # fmt: skip
-    moved = services.member_add(user=rep_a, team=team_b, active_from=datetime.date(2026, 4, 1))
+    moved = services.member_add(added_by=an_admin(), user=rep_a, team=team_b, active_from=datetime.date(2026, 4, 1))
     assert moved.team == team_b
 
 
 def test_manager_may_also_be_a_member_elsewhere(manager_a, team_b):
-    services.member_add(user=manager_a, team=team_b, role=Membership.Role.MANAGER)
+    services.member_add(added_by=an_admin(), user=manager_a, team=team_b, role=Membership.Role.MANAGER)
     assert Membership.objects.filter(user=manager_a).count() == 2
 
 
 @pytest.mark.parametrize("capacity", [Decimal("0"), Decimal("1.01"), Decimal("-0.5")])
 def test_member_add_rejects_capacity_outside_0_to_1(team_a, capacity):
     with pytest.raises(ValidationError, match="capacity"):
-        services.member_add(user=UserFactory(), team=team_a, capacity=capacity)
+        services.member_add(added_by=an_admin(), user=UserFactory(), team=team_a, capacity=capacity)
     assert Membership.objects.count() == 0
 
 
 def test_member_remove_twice_is_refused(rep_a, team_a):
     membership = Membership.objects.get(user=rep_a)
-    services.member_remove(membership=membership)
+    services.member_remove(removed_by=an_admin(), membership=membership)
     with pytest.raises(ValidationError, match="already left"):
-        services.member_remove(membership=membership)
+        services.member_remove(removed_by=an_admin(), membership=membership)
 
 
 def test_member_remove_before_start_is_refused(rep_a):
     membership = Membership.objects.get(user=rep_a)
     with pytest.raises(ValidationError, match="before the membership started"):
-        services.member_remove(membership=membership, active_to=datetime.date(2019, 1, 1))
+        services.member_remove(removed_by=an_admin(), membership=membership, active_to=datetime.date(2019, 1, 1))
 
 
 def test_user_timezone_must_be_iana():

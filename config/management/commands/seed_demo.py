@@ -4,11 +4,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from tqdm import tqdm
 
+from feedback.demo import seed_feedback
 from goals.demo import seed_goals
+from rewards.demo import seed_rewards
 from teams.demo import DEMO_PASSWORD, seed_org
 
 # Each app builds its own demo data (<app>/demo.py); the apps above teams run after the org exists, in this order.
-LATER_STEPS = [seed_goals]
+LATER_STEPS = [seed_goals, seed_rewards, seed_feedback]  # feedback: check-ins, coaching, praise, action items, requests
 
 
 class Command(BaseCommand):

@@ -21,6 +21,6 @@ def set_fillfactor(value):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("goals", "0003_progress_day_rollup_and_stale_queue")]
+    dependencies = [("goals", "0004_progress_day_rollup_and_stale_queue")]
 
     operations = [migrations.RunPython(set_fillfactor(80), set_fillfactor(100))]

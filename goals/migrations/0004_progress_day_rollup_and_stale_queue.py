@@ -18,7 +18,7 @@ def build_rollups(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('goals', '0002_default_schedule'),
+        ('goals', '0003_entry_revisions_and_date_bounds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
