@@ -453,7 +453,7 @@ def test_polling_stops_after_the_limit_and_says_to_reload(client, personas, plan
     client.force_login(personas.rep_a)
     log(client, demos)
     poll = client.get(reverse("today_goals"), {"kpi": demos.id, "poll": 15}, **HTMX).content.decode()
-    assert "updating…" in poll and "hx-get" not in poll and "reload the page in a minute" in poll
+    assert "updating…" in poll and "today/goals/" not in poll and "reload the page in a minute" in poll
 
 
 def test_the_goals_fragment_is_scoped_like_today(client, personas, plan, demos):
