@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint migrate seed schedule clean
+.PHONY: run test lint migrate seed schedule clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,25 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# make bench: every benchmark in bench/ (not part of make test), on PostgreSQL and Redis only. Each prints
+# a table and writes bench/results/<name>.json; docs/benchmarks.md records the figures. A dedicated
+# database (its name must end in "bench": the benches TRUNCATE it) and broker db are used.
+BENCH_DATABASE_URL ?= postgres://pacer:pacer@127.0.0.1:5432/pacer_bench
+BENCH_BROKER_URL ?= redis://127.0.0.1:6379/15
+BENCH_ENTRIES ?= 1000000
+BENCH_REPS_PER_TEAM ?= 40
+BENCH_ENV = DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL)
+BENCH_SCALE = --entries $(BENCH_ENTRIES) --reps-per-team $(BENCH_REPS_PER_TEAM)
+bench: $(DEV_STAMP)
+	$(BENCH_ENV) $(BIN)/python bench/setup_db.py
+	$(BENCH_ENV) $(BIN)/python bench/recompute.py $(BENCH_SCALE)
+	$(BENCH_ENV) $(BIN)/python bench/write_path.py $(BENCH_SCALE)
+	$(BENCH_ENV) $(BIN)/python bench/burst.py $(BENCH_SCALE)
+	$(BENCH_ENV) $(BIN)/python bench/log_form.py $(BENCH_SCALE)
+	$(BENCH_ENV) $(BIN)/python bench/http_post.py $(BENCH_SCALE)
+	$(BENCH_ENV) $(BIN)/python bench/pages.py
+	$(BENCH_ENV) $(BIN)/python bench/reminders.py
 
 clean:
 	rm -rf .data staticfiles

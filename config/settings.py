@@ -240,8 +240,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Webhook deliveries on their own queue: a slow receiver never delays recomputes or emails (Procfile: -Q celery,webhooks).
-CELERY_TASK_ROUTES = {"webhooks.tasks.*": {"queue": "webhooks"}}
+# Separate queues, so a slow SMTP server or webhook receiver never delays the figures (README, Scaling).
+# Anything unrouted goes to the default queue "celery". `make run`'s worker consumes all of them.
+CELERY_TASK_ROUTES = {
+    "goals.tasks.recompute_*": {"queue": "recompute"},
+    "goals.tasks.close_due_goals": {"queue": "recompute"},
+    "goals.tasks.send_*": {"queue": "notifications"},
+    "notifications.tasks.*": {"queue": "notifications"},
+    "*.tasks.deliver_webhook*": {"queue": "webhooks"},
+    "webhooks.tasks.*": {"queue": "webhooks"},
+}
+PACER_CELERY_QUEUES = ["celery", "recompute", "notifications", "webhooks"]
 
 # --- REST API (docs: /api/docs/; conventions: api/__init__.py) -----------------------------------
 REST_FRAMEWORK = {
@@ -322,6 +331,8 @@ PACER = {
     "FORECAST_HISTORY_WORKING_DAYS": 20,
     # An entry above this many times the largest day the rep or their team ever logged asks for a second look.
     "IMPLAUSIBLE_DAY_FACTOR": 10,
+    # The coalesced recompute's single-flight lease, renewed after each batch; a crashed worker's expires.
+    "RECOMPUTE_LEASE_SECONDS": env.int("PACER_RECOMPUTE_LEASE_SECONDS", default=120),
     "ACHIEVABILITY_HISTORY_WORKING_DAYS": 60,
     "DEADLINE_REMINDER_DAYS": env.list("PACER_DEADLINE_REMINDER_DAYS", cast=int, default=[7, 3, 1]),
     "CURRENCY": env.str("PACER_CURRENCY", default="USD"),  # the organisation's currency: reward bonuses are paid in it

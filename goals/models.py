@@ -275,6 +275,79 @@ class ProgressEntry(models.Model):
         return self.voided_at is not None
 
 
+# --- what the engine reads, and its scheduling state (goals/services/rollups.py, recompute_queue.py) ------------
+
+
+class ProgressDay(models.Model):
+    """The ledger summarised per (user, KPI, date): what the engine aggregates instead of the entries.
+
+    Kept in the same transaction as every record, edit and void (goals/services/rollups.py), and
+    verifiable against the entries at any time (`manage.py rollups_verify`). Only non-voided entries
+    count. `last_value` is the day's latest entry (latest created_at, then id: the engine's tie-break),
+    with its ordering key, for "last" KPIs; all three are empty on a day whose entries are all voided.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kpi = models.ForeignKey(Kpi, on_delete=models.PROTECT, related_name="+")
+    date = models.DateField()
+    # A day's sum may exceed one entry's maximum: 4 more digits than VALUE.
+    total = models.DecimalField(max_digits=22, decimal_places=4, default=Decimal(0))
+    entry_count = models.PositiveIntegerField(default=0)
+    last_value = models.DecimalField(**VALUE, null=True, blank=True)
+    last_created_at = models.DateTimeField(null=True, blank=True)
+    last_entry_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # Also the engine's index: "days of these users for this KPI in this window".
+            models.UniqueConstraint(fields=["kpi", "user", "date"], name="progress_day_unique_kpi_user_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.kpi_id} {self.date}: {self.total} in {self.entry_count}"
+
+
+class StaleTarget(models.Model):
+    """A goal or micro goal whose figures wait for the coalesced recompute (insert-only for writers).
+
+    Writers only INSERT (never update or lock a row), so 2,000 reps logging at once never wait on each
+    other or on the recompute; duplicates are expected and collapsed by the recompute, which deletes
+    exactly the rows it read once it has recomputed their targets.
+    """
+
+    class Kind(models.TextChoices):
+        GOAL = "goal", "Goal"
+        MICRO_GOAL = "micro", "Micro goal"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    target_id = models.BigIntegerField()
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "target_id"])]
+
+    def __str__(self):
+        return f"{self.kind} {self.target_id} stale since {self.marked_at:%H:%M:%S}"
+
+
+class RecomputeFlight(models.Model):
+    """The single row that makes the coalesced recompute single-flight across any number of workers.
+
+    `lease_until`: a worker holds the flight while it is in the future (taken and renewed by a
+    conditional UPDATE, so it works on PostgreSQL and SQLite alike, and a crashed worker's lease simply
+    expires). `pending_since`: a recompute task is already queued (since then), so writers need not queue
+    another unless it is older than the lease (lost with a purged queue or a broker outage).
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    holder = models.CharField(max_length=100, blank=True)
+    pending_since = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"recompute flight held by {self.holder or 'nobody'} until {self.lease_until}"
+
+
 class ProgressEntryRevision(models.Model):
     """One correction of an entry (an edit or a void): who, when, and the value, date and note before and after.
 

@@ -38,15 +38,25 @@ def after_recompute(*, goal_ids, micro_goal_ids=()) -> None:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def recompute_stale() -> dict:
+    """The coalesced recompute: every goal and micro goal marked stale by entry changes, single-flight
+    (a second task while one runs returns at once; the running one picks up what was marked meanwhile)."""
+    return services.progress_recompute_stale(on_recomputed=after_recompute)._asdict()  # AFTER-RECOMPUTE HOOK
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def recompute_all() -> dict:
-    """Periodic safety net: recompute every active goal and micro goal (repairs any lost enqueue). Its hooks see
+    """Periodic safety net: check the daily rollups against the entries (repairing and logging any
+    difference), then recompute every active goal and micro goal (repairs any lost enqueue). Its hooks see
     every active goal: health also moves with time alone (pace), which only this run notices."""
+    repaired = services.rollups_verify(repair=True)
     result = services.progress_recompute()._asdict()
+    services.progress_recompute_stale()  # clears the stale marks a lost task left (recomputing them again)
     after_recompute(
         goal_ids=Goal.objects.filter(status=Goal.Status.ACTIVE).values_list("id", flat=True),
         micro_goal_ids=MicroGoal.objects.filter(status=MicroGoal.Status.ACTIVE).values_list("id", flat=True),
     )
-    return result
+    return {**result, "rollups_repaired": len(repaired)}
 
 
 # --- daily closing, reminders and the weekly digest (scheduled by config/schedule.py) -------------------

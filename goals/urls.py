@@ -21,6 +21,7 @@ urlpatterns = [
     path("today/", rep.today, name="today"),
     path("today/log/", rep.today_log, name="today_log"),
     path("today/entries/", rep.today_entries, name="today_entries"),
+    path("today/goals/", rep.today_goals, name="today_goals"),
     path("entries/<int:entry_id>/edit/", rep.entry_edit, name="entry_edit"),
     path("entries/<int:entry_id>/void/", rep.entry_void, name="entry_void"),
     path("my-goals/", rep.my_goals, name="my_goals"),

@@ -106,6 +106,15 @@ class ProgressEntryFactory(factory.django.DjangoModelFactory):
     source = "web"
     created_by = factory.SelfAttribute("user")
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        entry = super()._create(model_class, *args, **kwargs)
+        # The engine reads the daily rollup: keep it in step, as progress_record does.
+        from goals.services.rollups import rollups_add_entries
+
+        rollups_add_entries([entry.pk])
+        return entry
+
 
 # --- Builders: shorthands over the factories above, for tests that set up many rows ---------------------
 

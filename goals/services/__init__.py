@@ -5,7 +5,9 @@ Split by subject so each file stays small:
 - breakdown.py  micro goals: generate (with preview), re-plan
 - progress.py   the ledger and the engine: record, update, void, recompute, close due goals
 - progress_import.py  many entries at once (CRM bulk sync, CSV): validate every row set-based, then bulk insert
-- reminders.py  deadline and check-in reminders, the weekly manager digest: one notify() per due recipient
+- rollups.py    the daily rollup (ProgressDay) every entry write keeps in step; its check and repair
+- recompute_queue.py  coalesced recompute: stale marks, the single-flight pass over every stale goal
+- reminders.py  deadline and check-in reminders, the weekly manager digest: who is due, one notify() each
 """
 
 from .breakdown import PlanRow, goal_replan, micro_goals_generate, micro_goals_out_of_date
@@ -13,12 +15,19 @@ from .goals import Achievability, achievability_assess, goal_activate, goal_canc
 from .kpis import kpi_create, kpi_update
 from .progress import (
     goals_close_due,
+    progress_preview,
     progress_recompute,
     progress_record,
     progress_update,
     progress_void,
 )
 from .progress_import import ImportRejected, ImportResult, ImportRow, RowError, progress_import, progress_import_check
+from .recompute_queue import (
+    progress_recompute_stale,
+    recompute_flight_cancel_request,
+    recompute_flight_request,
+    stale_target_ids,
+)
 from .reminders import (
     checkin_reminders_send,
     deadline_reminders_send,
@@ -26,6 +35,7 @@ from .reminders import (
     org_today,
     reminder_notify,
 )
+from .rollups import progress_days, rollups_verify
 
 __all__ = [
     "Achievability",
@@ -49,11 +59,18 @@ __all__ = [
     "micro_goals_generate",
     "micro_goals_out_of_date",
     "org_today",
+    "progress_days",
     "progress_import",
     "progress_import_check",
+    "progress_preview",
     "progress_recompute",
+    "progress_recompute_stale",
     "progress_record",
     "progress_update",
     "progress_void",
+    "recompute_flight_cancel_request",
+    "recompute_flight_request",
     "reminder_notify",
+    "rollups_verify",
+    "stale_target_ids",
 ]

@@ -42,3 +42,24 @@ def enqueue_recompute(*, goal_ids: Iterable[int] = (), micro_goal_ids: Iterable[
             )
 
     transaction.on_commit(send)
+
+
+def request_stale_recompute() -> None:
+    """After a writer's commit: queue ONE coalesced recompute unless one is already queued.
+
+    A broker that is down never fails the caller's request: the failure is logged, the request is
+    withdrawn so the next writer tries again, and the periodic recompute_all repairs the figures later.
+    """
+    from goals.tasks import recompute_stale  # tasks import services, so import it when called
+
+    from .recompute_queue import recompute_flight_cancel_request, recompute_flight_request
+
+    if not recompute_flight_request():
+        return
+    try:
+        recompute_stale.delay()
+    except BROKER_ERRORS:
+        recompute_flight_cancel_request()
+        logger.warning(
+            "Could not enqueue the coalesced recompute; the periodic recompute will catch up.", exc_info=True
+        )

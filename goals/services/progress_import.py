@@ -3,7 +3,7 @@
 `progress_import` validates EVERY row first, set-based (a fixed number of queries however many rows: people, KPIs,
 who the importer may log for, external ids already stored), and writes nothing if any row is wrong: the caller gets
 every error with its line. A clean batch is inserted with bulk_create in `_entries_insert` (the one place the
-ledger is written in bulk), then ONE recompute of everything it touched is enqueued.
+ledger is written in bulk), with its days' rollups (ProgressDay); everything it touched is marked stale for ONE coalesced recompute.
 
 The rules are `progress_record`'s, row by row: a value with at most the KPI's decimals, not negative, not a float;
 a date up to the person's local today (backdated rows are normal: CRM sync lag); an active KPI; the importer is
@@ -26,8 +26,9 @@ from goals.models import Goal, Kpi, MicroGoal, ProgressEntry
 from teams.models import Membership, User
 from teams.selectors import team_ids_with_ancestors, user_ids_visible_to
 
-from .enqueue import enqueue_recompute
 from .progress import _clean_date, _clean_value
+from .recompute_queue import targets_mark_stale
+from .rollups import rollups_add_entries
 
 INSERT_BATCH = 2000
 LOOKUP_CHUNK = 5000  # ids per IN (...) query: far below SQLite's and PostgreSQL's parameter limits
@@ -136,8 +137,11 @@ def progress_import(
 
 
 def _entries_insert(entries: list[ProgressEntry]) -> list[ProgressEntry]:
-    """The ledger's one bulk write (anything kept in step with the entries is updated here, in the same transaction)."""
-    return ProgressEntry.objects.bulk_create(entries, batch_size=INSERT_BATCH)
+    """The ledger's one bulk write (anything kept in step with the entries is updated here, in the same transaction):
+    the entries, then their days' rollups (ProgressDay, set-based, the same delta as one entry's)."""
+    created = ProgressEntry.objects.bulk_create(entries, batch_size=INSERT_BATCH)
+    rollups_add_entries([e.id for e in created])
+    return created
 
 
 def _people(rows: list[ImportRow], imported_by: User) -> dict[str, User]:
@@ -249,7 +253,8 @@ def _without_known_ids(entries, source: str, errors: list[RowError]) -> tuple[li
 
 
 def _enqueue_touched_many(entries: list[ProgressEntry]) -> None:
-    """ONE recompute for every active goal and micro goal the new entries may count for. Queries: 4.
+    """Mark every active goal and micro goal the new entries may count for stale (ONE insert), and after commit
+    ask for ONE coalesced recompute (goals/services/recompute_queue.py). Queries: 4, plus the insert.
 
     A superset, set-based: goals on the entries' KPIs overlapping their date range, owned by one of the people or
     by a team (or a team above it) they were a rep of in that range. An extra goal is a harmless recompute.
@@ -270,6 +275,6 @@ def _enqueue_touched_many(entries: list[ProgressEntry]) -> None:
         Q(owner_user_id__in=user_ids) | Q(owner_team_id__in=teams)
     )
     micro_goals = MicroGoal.objects.filter(overlapping, status=MicroGoal.Status.ACTIVE, assignee_id__in=user_ids)
-    enqueue_recompute(
+    targets_mark_stale(
         goal_ids=list(goals.values_list("id", flat=True)), micro_goal_ids=list(micro_goals.values_list("id", flat=True))
     )

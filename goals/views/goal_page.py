@@ -148,6 +148,8 @@ def render_goal_page(request, goal: Goal, *, replan_form=None, cancel_form=None,
         "replan_preview": replan_preview,
         "plan_out_of_date": (services.micro_goals_out_of_date(goal=goal, as_of=today) if can_manage and periods else 0),
         "cancel_form": cancel_form or ReasonForm(prefix="cancel"),
+        # h7: new entries wait for the coalesced background recompute (one query)
+        "updating": goal.id in services.stale_target_ids(goal_ids=[goal.id])[0],
     }
     return render(request, "goals/goal_detail.html", context, status=status)
 

@@ -3,9 +3,11 @@ inline edit and void of today's entries.
 
 Whose page: the signed-in user's, or with `?rep=<id>` someone the viewer manages (a manager logging for a
 rep: the entry is the rep's, created_by the manager); any other id is a 404 (teams.selectors decides).
-Reads go through goals.selectors and teams.selectors, writes through goals.services. The recompute after
-a change is enqueued by the services; the items this page shows are also recomputed right away (a few
-set-based queries) so the bar the rep sees has already moved.
+Reads go through goals.selectors and teams.selectors, writes through goals.services. A change marks the
+goals it touches stale and the coalesced background recompute writes their figures within seconds; the
+page never waits for it: the subject's own stale goals and micro goals are shown as the engine computes
+them right now (`progress_preview`: no goal row lock, only the subject's daily rollups), and stale team
+goals show their last figures marked "updating…", refreshed by a bounded htmx poll of the card's goals.
 
 With htmx the forms answer with fragments (`{% partialdef %}` blocks of the page templates); without
 JavaScript the same URLs work as plain pages (post, redirect, get).
@@ -40,6 +42,9 @@ from teams.web import add_service_errors
 
 HISTORY_PAGE_SIZE = 25
 TODAY_ENTRIES_SHOWN = 50  # a CRM import may add hundreds in a day; Today lists the latest ones
+# A stale team figure is polled every POLL_SECONDS, at most POLL_LIMIT times (then the page says to reload).
+POLL_SECONDS = 2
+POLL_LIMIT = 15
 
 
 # --- whose page, and the arithmetic the bars show -------------------------------------------------------------
@@ -104,6 +109,44 @@ class Card:
     flash: str = ""
     second_look: "SecondLook | None" = None
 
+    @property
+    def updating(self) -> bool:
+        """Some goal on the card waits for the background recompute (its figures are the last written)."""
+        return any(goal.updating for goal in self.goals)
+
+
+def _freshen(subject: User, goals: list[Goal], micro_goals: list[MicroGoal]) -> None:
+    """Sets `.updating` on every item and, for the subject's own stale items, today's figures in memory.
+
+    One query (which items are stale); when some of the subject's own are, the engine's preview of just
+    those (a few queries over the subject's own daily rollups, no row lock). Nothing is written: the
+    coalesced recompute does that.
+    """
+    stale_goals, stale_micro = services.stale_target_ids(
+        goal_ids=[g.pk for g in goals], micro_goal_ids=[m.pk for m in micro_goals]
+    )
+    own_goals = [g for g in goals if g.pk in stale_goals and g.owner_user_id == subject.pk]
+    own_micro = [m for m in micro_goals if m.pk in stale_micro]
+    preview = {}
+    if own_goals or own_micro:
+        preview = services.progress_preview(
+            goal_ids=[g.pk for g in own_goals], micro_goal_ids=[m.pk for m in own_micro]
+        )
+    for item in (*goals, *micro_goals):
+        figures = preview.get((type(item), item.pk))
+        if figures is not None:
+            (
+                item.current_value,
+                item.expected_value,
+                item.forecast_value,
+                item.forecast_low,
+                item.forecast_high,
+                item.chance_pct,
+                item.health,
+            ) = figures
+        stale = stale_goals if isinstance(item, Goal) else stale_micro
+        item.updating = item.pk in stale and figures is None
+
 
 @dataclass
 class TodayData:
@@ -136,6 +179,8 @@ def _today_data(*, viewer: User, subject: User) -> TodayData:
         .filter(status=Goal.Status.ACTIVE, start_date__lte=today, due_date__gte=today)
         .order_by("due_date", "id")
     )
+    micro_goals, goals = list(micro_goals), list(goals)
+    _freshen(subject, goals, micro_goals)
     entries = selectors.entry_list_for_user(user=viewer).filter(user=subject)
     logged_today = dict(
         entries.filter(date=today, voided_at__isnull=True)
@@ -221,18 +266,11 @@ def _today_context(*, viewer: User, subject: User, data: TodayData, **extra) -> 
         "cards": data.cards,
         "entries": data.entries,
         "rep_query": _rep_query(viewer, subject),
+        "poll": 0,
+        "poll_limit": POLL_LIMIT,
+        "poll_seconds": POLL_SECONDS,
         **extra,
     }
-
-
-def _recompute_shown(data: TodayData, kpi_id: int) -> None:
-    """Fresh numbers for what the page shows on this KPI (the services' background recompute does the rest)."""
-    card = data.card(kpi_id)
-    if card is not None:
-        services.progress_recompute(
-            goal_ids=[goal.pk for goal in card.goals],
-            micro_goal_ids=[micro_goal.pk for micro_goal in card.micro_goals],
-        )  # on the organisation's date, like the background recompute, so both give the same figures
 
 
 @login_required
@@ -289,7 +327,6 @@ def today_log(request):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            _recompute_shown(data, kpi.pk)
             when = "today" if entry.date == data.today else day(entry.date, "weekday")
             flash = f"Logged {kpi_value(entry.value, kpi)} {kpi.name} for {when}."
             if not request.htmx:
@@ -311,6 +348,25 @@ def today_log(request):
     if not request.htmx:
         return render(request, "goals/today.html", context)
     return render(request, "goals/today.html#log_response", context)
+
+
+@login_required
+@require_GET
+def today_goals(request):
+    """The goals of one KPI card alone: what the card polls while a team figure is updating (htmx only).
+
+    `poll` counts the refreshes, so a recompute that never lands stops the polling after POLL_LIMIT."""
+    subject = _subject(request)
+    if not request.htmx:
+        return redirect(reverse("today") + _rep_query(request.user, subject))
+    data = _today_data(viewer=request.user, subject=subject)
+    card = data.card(request.GET.get("kpi", ""))
+    if card is None:
+        raise Http404("No such card.")
+    poll = request.GET.get("poll", "")
+    context = _today_context(viewer=request.user, subject=subject, data=data, card=card)
+    context["poll"] = min(int(poll), POLL_LIMIT) if poll.isdigit() else POLL_LIMIT
+    return render(request, "goals/today.html#card_goals", context)
 
 
 # --- inline edit and void of an entry ---------------------------------------------------------------------------
@@ -357,8 +413,6 @@ def _entry_form_view(request, entry_id: int, *, mode: str):
         except PermissionDenied as error:
             form.add_error(None, str(error))
         else:
-            data = _today_data(viewer=viewer, subject=subject)
-            _recompute_shown(data, entry.kpi_id)
             if not request.htmx:
                 messages.success(request, done)
                 return redirect(back or reverse("today") + _rep_query(viewer, subject))

@@ -56,6 +56,7 @@ def week_plan(personas, org):
             user=rep, kpi=demos, date=today - datetime.timedelta(days=2), value=Decimal(4), created_by=rep
         )
         ProgressEntry.objects.filter(id=earlier.id).update(created_at=earlier.created_at - datetime.timedelta(days=2))
+        services.rollups_verify(repair=True)  # a raw ledger row: bring the daily rollup in step
     services.progress_recompute(today=today)
     return micro
 

@@ -154,8 +154,9 @@ def test_goal_page_query_count_is_the_same_for_5_and_200_reps(client, personas, 
     # calendar: 6 team tree with weekdays, 7 holidays; burn-up: 8 team tree, 9 entries (who was a rep: a subquery);
     # 10 micro goals; 11-12 may manage? (team tree, manager memberships); timeline: 13 revisions, 14 users named,
     # 15 teams named; 16 micro goals ahead (is the plan out of date? none ahead here: nothing more);
-    # navigation: 17-18 managed teams, 19 rep membership, 20 unread badge.
-    with django_assert_num_queries(20):  # +1: nav unread badge
+    # 17 is it waiting for the background recompute; navigation: 18-19 managed teams, 20 rep membership,
+    # 21 unread badge. The same for 5 and 200 reps.
+    with django_assert_num_queries(21):  # +1: nav unread badge; +1: the stale check
         response = client.get(reverse("goal_detail", args=[goal.id]))
     assert response.status_code == 200
 
@@ -358,3 +359,15 @@ def test_the_team_page_says_how_many_plans_a_new_holiday_affects(client, persona
     assert "1 plan is affected" in fragment and f"{reverse('goal_detail', args=[planned_goal.id])}#manage" in fragment
     client.force_login(personas.rep_a)
     assert client.get(url, **HTMX).status_code in (403, 404)
+
+
+def test_goal_page_says_updating_while_new_entries_wait_for_the_recompute(client, personas, deals):
+    goal = GoalFactory(kpi=deals, owner_team=personas.team_a, created_by=personas.manager_a)
+    services.progress_recompute()
+    client.force_login(personas.manager_a)
+    assert "updating…" not in client.get(reverse("goal_detail", args=[goal.id])).content.decode()
+    services.progress_record(user=personas.rep_a, kpi=deals, date=goal.start_date, value=2, created_by=personas.rep_a)
+    assert "updating…" in client.get(reverse("goal_detail", args=[goal.id])).content.decode()
+    services.progress_recompute_stale()
+    page = client.get(reverse("goal_detail", args=[goal.id])).content.decode()
+    assert "updating…" not in page

@@ -1,5 +1,6 @@
-"""A changed entry enqueues a recompute of exactly the goals it touches, after commit, and never fails
-the request when the broker is down. The tasks themselves are thin calls to the service."""
+"""A changed entry marks exactly the goals it touches stale, in its own transaction, and asks for ONE
+coalesced recompute after commit (never one task per entry); the request never fails when the broker is
+down. The coalesced recompute is single-flight and leaves nothing stale behind. The tasks are thin."""
 
 import datetime
 import logging
@@ -7,10 +8,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from goals import services, tasks
-from goals.models import Goal
+from goals.models import Goal, MicroGoal, RecomputeFlight, StaleTarget
+from goals.services import recompute_queue
 from teams import services as team_services
 from tests.factories import GoalFactory, KpiFactory, MembershipFactory, MicroGoalFactory, TeamFactory, UserFactory
 
@@ -22,9 +25,9 @@ DAY = datetime.date(2026, 3, 10)
 
 @pytest.fixture
 def sent(monkeypatch):
-    """What recompute_goals.delay was called with, instead of publishing to the broker."""
+    """How often recompute_stale.delay was called, instead of publishing to the broker."""
     calls = []
-    monkeypatch.setattr(tasks.recompute_goals, "delay", lambda *args: calls.append(args))
+    monkeypatch.setattr(tasks.recompute_stale, "delay", lambda *args: calls.append(args))
     return calls
 
 
@@ -35,6 +38,15 @@ def deals():
 
 def record(user, kpi, day=DAY, **kwargs):
     return services.progress_record(user=user, kpi=kpi, date=day, value="1", created_by=user, **kwargs)
+
+
+def stale():
+    """(goal ids, micro goal ids) marked stale, distinct and sorted."""
+    rows = set(StaleTarget.objects.values_list("kind", "target_id"))
+    return (
+        sorted(i for kind, i in rows if kind == StaleTarget.Kind.GOAL),
+        sorted(i for kind, i in rows if kind == StaleTarget.Kind.MICRO_GOAL),
+    )
 
 
 def test_recording_enqueues_exactly_the_touched_goals(
@@ -70,8 +82,8 @@ def test_recording_enqueues_exactly_the_touched_goals(
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         record(rep_a, deals)
-    assert len(callbacks) == 1
-    assert sent == [(sorted(g.id for g in touched), sorted(micro_ids))]
+    assert len(callbacks) == 1 and sent == [()]  # one coalesced recompute asked for, no ids in the message
+    assert stale() == (sorted(g.id for g in touched), sorted(micro_ids))
 
 
 def test_entry_of_a_former_rep_enqueues_the_team_of_the_entry_date(
@@ -86,7 +98,7 @@ def test_entry_of_a_former_rep_enqueues_the_team_of_the_entry_date(
     GoalFactory(owner_team=team_b, kpi=deals)
     with django_capture_on_commit_callbacks(execute=True):
         record(mover.user, deals, DAY)
-    assert sent == [([goal_a.id], [])]
+    assert stale() == ([goal_a.id], [])
 
 
 def test_moving_an_entry_enqueues_the_goals_of_the_old_and_the_new_date(
@@ -97,23 +109,25 @@ def test_moving_an_entry_enqueues_the_goals_of_the_old_and_the_new_date(
         owner_user=rep_a, kpi=deals, start_date=datetime.date(2026, 4, 1), due_date=datetime.date(2026, 4, 30)
     )
     entry = record(rep_a, deals)
+    StaleTarget.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         services.progress_update(entry=entry, value="2", note="", date=datetime.date(2026, 4, 2), updated_by=rep_a)
-    assert sent[-1] == (sorted([march.id, april.id]), [])
+    assert stale() == (sorted([march.id, april.id]), [])
 
 
 def test_voiding_enqueues_the_goals_the_entry_counted_for(rep_a, deals, sent, django_capture_on_commit_callbacks):
     goal = GoalFactory(owner_user=rep_a, kpi=deals)
     entry = record(rep_a, deals)
+    StaleTarget.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         services.progress_void(entry=entry, reason="Duplicate", voided_by=rep_a)
-    assert sent[-1] == ([goal.id], [])
+    assert stale() == ([goal.id], [])
 
 
 def test_an_entry_that_touches_no_goal_enqueues_nothing(rep_a, deals, sent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         record(rep_a, deals)
-    assert callbacks == [] and sent == []
+    assert callbacks == [] and sent == [] and stale() == ([], [])
 
 
 def test_a_rolled_back_transaction_enqueues_nothing(rep_a, deals, sent, django_capture_on_commit_callbacks):
@@ -121,26 +135,52 @@ def test_a_rolled_back_transaction_enqueues_nothing(rep_a, deals, sent, django_c
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         record(rep_a, deals)
         transaction.set_rollback(True)  # e.g. the view failed after recording
-    assert callbacks == [] and sent == []
+    assert callbacks == [] and sent == [] and stale() == ([], [])
 
 
 def test_a_refused_entry_enqueues_nothing(rep_a, deals, sent, django_capture_on_commit_callbacks):
     GoalFactory(owner_user=rep_a, kpi=deals)
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Exception, match="negative"):
         services.progress_record(user=rep_a, kpi=deals, date=DAY, value="-1", created_by=rep_a)
-    assert callbacks == [] and sent == []
+    assert callbacks == [] and sent == [] and stale() == ([], [])
+
+
+def test_a_burst_of_entries_asks_for_one_recompute_until_it_runs(
+    rep_a, deals, sent, django_capture_on_commit_callbacks
+):
+    goal = GoalFactory(owner_user=rep_a, kpi=deals)
+    for _ in range(5):
+        with django_capture_on_commit_callbacks(execute=True):
+            record(rep_a, deals)
+    assert sent == [()]  # the first asked; the other four found it already queued
+    assert services.progress_recompute_stale() == (1, 0)  # the task: one pass over the one stale goal
+    goal.refresh_from_db()
+    assert goal.current_value == D(5) and stale() == ([], [])
+    with django_capture_on_commit_callbacks(execute=True):
+        record(rep_a, deals)
+    assert sent == [(), ()]  # the task started, so the next entry asks again
+
+
+def test_a_lost_recompute_request_is_sent_again_after_the_lease(rep_a, deals, sent, django_capture_on_commit_callbacks):
+    GoalFactory(owner_user=rep_a, kpi=deals)
+    with django_capture_on_commit_callbacks(execute=True):
+        record(rep_a, deals)
+    RecomputeFlight.objects.update(pending_since=timezone.now() - datetime.timedelta(minutes=10))  # never ran
+    with django_capture_on_commit_callbacks(execute=True):
+        record(rep_a, deals)
+    assert sent == [(), ()]
 
 
 @pytest.mark.parametrize("error", [OperationalError("broker down"), ConnectionRefusedError(), TimeoutError()])
 def test_broker_down_still_records_and_logs_a_warning(
     rep_a, deals, monkeypatch, caplog, django_capture_on_commit_callbacks, error
 ):
-    GoalFactory(owner_user=rep_a, kpi=deals)
+    goal = GoalFactory(owner_user=rep_a, kpi=deals)
 
     def unreachable(*args):
         raise error
 
-    monkeypatch.setattr(tasks.recompute_goals, "delay", unreachable)
+    monkeypatch.setattr(tasks.recompute_stale, "delay", unreachable)
     with (
         caplog.at_level(logging.WARNING, logger="goals.services.enqueue"),
         django_capture_on_commit_callbacks(execute=True),
@@ -148,6 +188,50 @@ def test_broker_down_still_records_and_logs_a_warning(
         entry = record(rep_a, deals)
     assert entry.pk is not None and entry.value == D(1)
     assert "periodic recompute will catch up" in caplog.text
+    assert stale() == ([goal.id], []) and RecomputeFlight.objects.get().pending_since is None  # the next one retries
+
+
+def test_the_coalesced_recompute_takes_every_stale_goal_in_one_pass_and_clears_them(rep_a, rep_b, deals):
+    mine, theirs = GoalFactory(owner_user=rep_a, kpi=deals), GoalFactory(owner_user=rep_b, kpi=deals)
+    micro = MicroGoalFactory(goal=mine, assignee=rep_a, start_date=DAY, due_date=DAY)
+    untouched = GoalFactory(owner_user=rep_a, kpi=KpiFactory())
+    for user in (rep_a, rep_a, rep_b):
+        record(user, deals)
+    assert tasks.recompute_stale.apply().get() == {"goals": 2, "micro_goals": 1}
+    assert [Goal.objects.get(id=g.id).current_value for g in (mine, theirs)] == [D(2), D(1)]
+    assert MicroGoal.objects.get(id=micro.id).current_value == D(2)
+    assert Goal.objects.get(id=untouched.id).computed_at is None
+    assert stale() == ([], []) and tasks.recompute_stale.apply().get() == {"goals": 0, "micro_goals": 0}
+
+
+def test_only_one_coalesced_recompute_runs_at_a_time(rep_a, deals):
+    goal = GoalFactory(owner_user=rep_a, kpi=deals)
+    record(rep_a, deals)
+    held = timezone.now() + datetime.timedelta(minutes=1)
+    RecomputeFlight.objects.update_or_create(id=1, defaults={"lease_until": held, "holder": "another worker"})
+    assert services.progress_recompute_stale() == (0, 0)  # the holder will see the mark after its pass
+    assert stale() == ([goal.id], [])
+    RecomputeFlight.objects.update(lease_until=timezone.now() - datetime.timedelta(seconds=1))  # it crashed
+    assert services.progress_recompute_stale() == (1, 0)
+    assert RecomputeFlight.objects.get().lease_until is None and stale() == ([], [])
+
+
+def test_a_goal_marked_stale_during_a_pass_is_recomputed_before_the_pass_ends(rep_a, rep_b, deals, monkeypatch):
+    first, second = GoalFactory(owner_user=rep_a, kpi=deals), GoalFactory(owner_user=rep_b, kpi=deals)
+    record(rep_a, deals)
+    engine = services.progress_recompute
+    calls = []
+
+    def recompute_while_rep_b_logs(**kwargs):
+        calls.append(kwargs["goal_ids"])
+        if len(calls) == 1:  # rep b logs while the first round runs
+            record(rep_b, deals)
+        return engine(**kwargs)
+
+    monkeypatch.setattr("goals.services.progress.progress_recompute", recompute_while_rep_b_logs)
+    assert recompute_queue.progress_recompute_stale() == (2, 0)
+    assert calls == [{first.id}, {second.id}] and stale() == ([], [])
+    assert Goal.objects.get(id=second.id).current_value == D(1)
 
 
 def test_recompute_goals_task_recomputes_the_given_goals(rep_a, deals):
@@ -160,12 +244,14 @@ def test_recompute_goals_task_recomputes_the_given_goals(rep_a, deals):
     assert (goal.current_value, untouched.computed_at) == (D(1), None)
 
 
-def test_recompute_all_task_recomputes_every_active_goal(rep_a, deals):
+def test_recompute_all_task_checks_the_rollups_and_recomputes_every_active_goal(rep_a, deals):
     goal = GoalFactory(owner_user=rep_a, kpi=deals)
     MicroGoalFactory(goal=goal, assignee=rep_a)
-    assert tasks.recompute_all.apply().get() == {"goals": 1, "micro_goals": 1}
+    record(rep_a, deals)
+    assert tasks.recompute_all.apply().get() == {"goals": 1, "micro_goals": 1, "rollups_repaired": 0}
+    assert stale() == ([], [])  # a lost coalesced task leaves nothing marked after the safety net
 
 
 def test_recompute_tasks_survive_a_lost_worker():
-    for task in (tasks.recompute_goals, tasks.recompute_all):
+    for task in (tasks.recompute_goals, tasks.recompute_all, tasks.recompute_stale):
         assert task.acks_late and task.reject_on_worker_lost

@@ -232,18 +232,19 @@ def test_a_rolled_back_transaction_enqueues_nothing(enqueue_scenario):
         # The same work committed publishes both: the recompute and the email.
         _record_then_maybe_roll_back(enqueue_scenario.rep, enqueue_scenario.kpi, roll_back=False)
     assert sorted(c.args[0].name for c in publish.call_args_list) == [
-        "goals.tasks.recompute_goals",
+        "goals.tasks.recompute_stale",
         "notifications.tasks.send_notification_email",
     ]
 
 
 @pytest.fixture
 def redis_queue():
-    """The default queue on the test broker (db 7), emptied before and after."""
+    """Every queue on the test broker, as (queue, task) pairs, emptied before and after."""
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.delete("celery")
-    yield lambda: [json.loads(m)["headers"]["task"] for m in client.lrange("celery", 0, -1)]
-    client.delete("celery")
+    queues = settings.PACER_CELERY_QUEUES
+    client.delete(*queues)
+    yield lambda: [(q, json.loads(m)["headers"]["task"]) for q in queues for m in client.lrange(q, 0, -1)]
+    client.delete(*queues)
 
 
 @pytest.mark.redis
@@ -252,7 +253,11 @@ def test_a_rolled_back_transaction_puts_nothing_on_the_redis_queue(enqueue_scena
     _record_then_maybe_roll_back(enqueue_scenario.rep, enqueue_scenario.kpi, roll_back=True)
     assert redis_queue() == []
     _record_then_maybe_roll_back(enqueue_scenario.rep, enqueue_scenario.kpi, roll_back=False)
-    assert sorted(redis_queue()) == ["goals.tasks.recompute_goals", "notifications.tasks.send_notification_email"]
+    # Each on its own queue: a slow SMTP server never delays the figures.
+    assert sorted(redis_queue()) == [
+        ("notifications", "notifications.tasks.send_notification_email"),
+        ("recompute", "goals.tasks.recompute_stale"),
+    ]
 
 
 # --- timezones: each rep at their own 16:00 -----------------------------------------------------------------

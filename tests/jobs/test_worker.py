@@ -7,6 +7,7 @@ import time
 import pytest
 from celery import signals
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.core import mail
 
 from config.celery import app
@@ -30,10 +31,11 @@ def wait_for(predicate, *, timeout=20, what="the worker"):
 
 @pytest.fixture
 def worker():
-    """An in-process worker (solo pool, its own thread) consuming the test broker's default queue."""
+    """An in-process worker (solo pool, its own thread) consuming every queue, like the Procfile's worker."""
     assert not app.conf.task_always_eager
     app.control.purge()  # nothing left over from an earlier run
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
+    queues = settings.PACER_CELERY_QUEUES
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, queues=queues) as running:
         yield running
     app.control.purge()
 
@@ -91,3 +93,38 @@ def test_every_scheduled_task_runs_on_a_real_worker(personas, worker, finished_t
     names = {entry["task"] for entry in DEFAULT_SCHEDULE}
     wait_for(lambda: {name for name, _ in finished_tasks} >= names, what="every scheduled task")
     assert sorted(state for name, state in finished_tasks if name in names) == ["SUCCESS"] * len(names)
+
+
+@pytest.mark.parametrize(
+    ("task", "queue"),
+    [
+        ("goals.tasks.recompute_stale", "recompute"),
+        ("goals.tasks.recompute_goals", "recompute"),
+        ("goals.tasks.recompute_all", "recompute"),
+        ("goals.tasks.close_due_goals", "recompute"),
+        ("goals.tasks.send_checkin_reminders", "notifications"),
+        ("notifications.tasks.send_notification_email", "notifications"),
+        ("webhooks.tasks.deliver_webhook", "webhooks"),
+    ],
+)
+def test_each_kind_of_task_has_its_own_queue(task, queue):
+    assert app.amqp.router.route({}, task)["queue"].name == queue
+    assert queue in settings.PACER_CELERY_QUEUES  # and the Procfile's worker listens on it
+
+
+def test_a_burst_of_entries_is_recomputed_by_a_real_worker_with_nothing_left_stale(rep_a, team_a, worker):
+    from goals.models import StaleTarget
+
+    kpi = make_kpi()
+    window = {"start_date": datetime.date(2000, 1, 1), "due_date": datetime.date(2099, 1, 1)}
+    own = make_goal(owner_user=rep_a, kpi=kpi, **window)
+    team = make_goal(owner_team=team_a, kpi=kpi, **window)
+    for _ in range(20):
+        services.progress_record(user=rep_a, kpi=kpi, date=rep_a.local_today(), value=1, created_by=rep_a)
+    wait_for(
+        lambda: (
+            [Goal.objects.get(id=g.id).current_value for g in (own, team)] == [20, 20]
+            and not StaleTarget.objects.exists()
+        ),
+        what="the coalesced recompute",
+    )

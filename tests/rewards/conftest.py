@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from goals import services as goal_services
+from goals.services import rollups
 from rewards import services
 from rewards.models import RewardTier
 from tests.factories import KpiFactory, ProgressEntryFactory
@@ -55,3 +56,5 @@ def recompute_and_grant(*goals, micro_goals=(), today=TODAY):
 def void(entry):
     entry.voided_at, entry.void_reason = timezone.now(), "typo"
     entry.save()
+    # A raw ledger write: bring the daily rollup the engine reads in step, as progress_void does.
+    rollups.rollup_days_refresh(user_id=entry.user_id, kpi_id=entry.kpi_id, dates=[entry.date])
