@@ -37,6 +37,7 @@ from django.db import connection
 
 from goals import services, tasks
 from goals.models import Goal, Health, Kpi, ProgressEntry
+from goals.services.rollups import rollups_add_entries
 from notifications.models import Notification
 from teams.models import Membership
 from tests.factories import MembershipFactory, TeamFactory, UserFactory, make_goal, make_kpi, make_micro_goal, make_rep
@@ -168,11 +169,14 @@ def _five_hundred_goals():
              created_by=rep, health=Health.ON_TRACK)
         for rep in reps for kpi in kpis
     )  # fmt: skip
-    ProgressEntry.objects.bulk_create(
+    entries = ProgressEntry.objects.bulk_create(
         ProgressEntry(user=goal.owner_user, kpi=goal.kpi, date=datetime.date(2026, 6, day), value=Decimal(n + day),
                       created_by=goal.owner_user)
         for n, goal in enumerate(goals) for day in (1, 2)
     )  # fmt: skip
+    rollups_add_entries(
+        [e.id for e in entries]
+    )  # the engine reads the daily rollup: keep it in step with the raw write
     return {goal.id: Decimal(2 * n + 3) for n, goal in enumerate(goals)}
 
 
