@@ -168,3 +168,26 @@ def test_concurrent_records_and_voids_on_one_day_lose_no_update(rep_a, deals):
     assert errors == [] and len(results) == 12, "\n\n".join(str(e) for e in errors)
     assert row(rep_a, deals)[:2] == (D(10), 8)  # 8 × 1.25, the four voided hundreds gone
     assert services.rollups_verify() == []
+
+
+def test_a_bulk_import_keeps_the_rollup_and_marks_its_goals_stale(rep_a, manager_a, team_a, deals):
+    """progress_import (h8's bulk insert) adds its entries to their days in the same transaction, and marks
+    what they touch stale for the coalesced recompute, like progress_record."""
+    own = GoalFactory(owner_user=rep_a, kpi=deals, start_date=DAY - datetime.timedelta(days=5), due_date=DAY)
+    team = GoalFactory(owner_team=team_a, kpi=deals, start_date=DAY - datetime.timedelta(days=5), due_date=DAY)
+    record(rep_a, deals, 5)
+    services.progress_recompute_stale()
+    rows = [
+        services.ImportRow(line=n, user=rep_a.username, kpi=deals.name, date=DAY, value=v, external_id=f"crm-{n}")
+        for n, v in enumerate(["1.50", "2", "3"], start=1)
+    ]
+    assert services.progress_import(rows=rows, imported_by=manager_a).created == 3
+    assert services.rollups_verify() == []
+    day = ProgressDay.objects.get(user=rep_a, kpi=deals, date=DAY)
+    assert (day.total, day.entry_count) == (D("11.50"), 4)
+    assert services.stale_target_ids(goal_ids=[own.id, team.id]) == ({own.id, team.id}, set())
+    services.progress_recompute_stale()
+    own.refresh_from_db()
+    team.refresh_from_db()
+    assert own.current_value == team.current_value == D("11.50")
+    assert services.stale_target_ids(goal_ids=[own.id, team.id]) == (set(), set())
