@@ -223,3 +223,14 @@ def test_deliveries_go_to_their_own_queue():
     from config.celery import app
 
     assert app.amqp.router.route({}, deliver_webhook.name)["queue"].name == "webhooks"
+
+
+def test_the_coalesced_recompute_calls_the_after_recompute_hooks_for_the_goals_it_recomputed(world, settings):
+    from goals.services.recompute_queue import targets_mark_stale
+
+    settings.PACER_AFTER_RECOMPUTE = [f"{__name__}.failing_hook", f"{__name__}.record_hook"]
+    CALLS.clear()
+    goal = world.a.team_goal
+    targets_mark_stale(goal_ids=[goal.id], micro_goal_ids=[])  # what an entry (or an import) does
+    assert goal_tasks.recompute_stale.apply().get()["goals"] == 1
+    assert CALLS[-1] == [goal.id] and len(CALLS) == 1
