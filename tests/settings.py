@@ -4,6 +4,7 @@ Everything else (DATABASE_URL, CELERY_BROKER_URL) comes from the environment exa
 """
 
 import os
+import re
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else")
 
@@ -20,3 +21,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Under pytest-xdist (`-n 2`) every worker has its own test database (test_<name>_gw0, …): give it its own Redis
+# database too, or a real Celery worker started by one process's tests could take another process's tasks.
+# Subprocess workers the tests start inherit PYTEST_XDIST_WORKER and land on the same one.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker.startswith("gw") and CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_URL = re.sub(
+        r"/(\d+)$",
+        lambda m: f"/{(int(m.group(1)) + 1 + int(_xdist_worker[2:])) % 16}",
+        CELERY_BROKER_URL,
+    )
