@@ -239,7 +239,7 @@ def test_a_rolled_back_transaction_enqueues_nothing(enqueue_scenario):
 
 @pytest.fixture
 def redis_queue():
-    """The default queue on the test broker (db 7), emptied before and after."""
+    """The default queue on the test broker, emptied before and after."""
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     client.delete("celery")
     yield lambda: [json.loads(m)["headers"]["task"] for m in client.lrange("celery", 0, -1)]
