@@ -8,25 +8,13 @@ from teams.models import Team
 
 from .models import RewardTier
 from .selectors import PERIODS
+from .services import TIER_FIELDS
 
 
 class TierForm(forms.ModelForm):
     class Meta:
         model = RewardTier
-        fields = [
-            "name",
-            "description",
-            "applies_to",
-            "threshold_percent",
-            "streak_days",
-            "kpi",
-            "owner_kind",
-            "team_recipients",
-            "reward_kind",
-            "points",
-            "amount",
-            "needs_approval",
-        ]
+        fields = list(TIER_FIELDS)  # what tier_create / tier_update accept
         labels = {
             "threshold_percent": "Threshold (% of target)",
             "streak_days": "Streak length (working days)",

@@ -4,6 +4,7 @@ Everything else (DATABASE_URL, CELERY_BROKER_URL) comes from the environment exa
 """
 
 import os
+import re
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else")
 
@@ -20,3 +21,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Under pytest-xdist (`-n 2`) every worker has its own test database (test_<name>_gw0, …): give it its own Redis
+# database too, or a real Celery worker started by one process's tests could take another process's tasks.
+# Celery reads the CELERY_BROKER_URL environment variable before the setting, so both change; subprocess workers
+# the tests start inherit them (PACER_XDIST_BROKER says the move is done, so it is not made twice).
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if (
+    _xdist_worker.startswith("gw")
+    and CELERY_BROKER_URL.startswith("redis://")
+    and not os.environ.get("PACER_XDIST_BROKER")
+):
+    CELERY_BROKER_URL = re.sub(
+        r"/(\d+)$",
+        lambda m: f"/{(int(m.group(1)) + 1 + int(_xdist_worker[2:])) % 16}",
+        CELERY_BROKER_URL,
+    )
+    os.environ["CELERY_BROKER_URL"] = os.environ["PACER_XDIST_BROKER"] = CELERY_BROKER_URL

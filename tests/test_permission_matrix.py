@@ -103,6 +103,8 @@ MATRIX = [
         "",
         {"GET": "302 405 405 405 405 405 405", "POST": "302 403 403 404 302 404 302"},
     ),
+    # the team page's "plans affected" fragment (goals app): its managers and admins
+    ("team_plans_affected", {"team_id": "team_a"}, "", {"GET": "302 403 403 404 200 404 200"}),
     # --- KPIs
     (
         "kpi_update",

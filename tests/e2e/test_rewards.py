@@ -77,7 +77,7 @@ def test_admin_creates_a_tier_and_a_rep_crossing_it_sees_the_award(
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing cut off on a phone
     screenshot(page, "rewards-my-rewards-phone")
     page.get_by_role("link", name="Halfway").click()
-    expect(page.locator("main")).to_contain_text("60.00 %")
+    expect(page.locator("main")).to_contain_text("60.00%")
     page.goto(f"{live_server.url}/rewards/leaderboard/")
     expect(page.locator("#board-attainment")).to_contain_text("You")
     screenshot(page, "rewards-leaderboard-phone")
