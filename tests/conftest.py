@@ -5,6 +5,7 @@ import os
 from types import SimpleNamespace
 
 import pytest
+from celery.result import _set_task_join_will_block
 from django.conf import settings
 
 from config.celery import app
@@ -25,6 +26,15 @@ def _service_missing(marker_name):
     if marker_name == "e2e" and not os.path.exists("/usr/bin/chromium"):
         return "needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
     return None
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag_cleared():
+    """Celery's "joining would block" flag is process-wide and set without a lock: threads racing on eager tasks
+    (the concurrency tests) can leave it set, and the next test in the same process that calls .get() fails with
+    "Never call result.get() within a task!". Start every test with it cleared."""
+    _set_task_join_will_block(False)
+    yield
 
 
 def pytest_runtest_setup(item):
