@@ -545,6 +545,34 @@ def _calendars(targets: list[_Target], *, today: datetime.date) -> list[WorkingC
     return [calendars.get(team_id, DEFAULT_CALENDAR) for team_id in team_ids]
 
 
+def _team_stints(carry: str) -> str:
+    """The CTEs `tree`, `stints` and `covered` that both engine queries use, so "which rep counts for a team goal on
+    which day" is written once: every team below the scope row's team, each rep membership there clipped to the
+    row's [start_date, end_date], and `covered_to`, the last day an earlier stint of the same person already
+    covers. `carry` names the scope columns the query needs further on (e.g. "s.split, s.today")."""
+    return """tree (row_no, team_id) AS (
+    SELECT row_no, team_id FROM scope WHERE team_id IS NOT NULL
+    UNION ALL
+    SELECT tree.row_no, child.id FROM {team} child JOIN tree ON child.parent_id = tree.team_id
+),
+stints AS (
+    SELECT s.row_no, s.kpi_id, m.user_id, /*carry*/, m.id AS membership_id,
+           CASE WHEN m.active_from > s.start_date THEN m.active_from ELSE s.start_date END AS from_date,
+           CASE WHEN m.active_to IS NULL OR m.active_to > s.end_date THEN s.end_date ELSE m.active_to END AS to_date
+    FROM scope s JOIN tree ON tree.row_no = s.row_no JOIN {membership} m ON m.team_id = tree.team_id
+    WHERE m.role = %s AND m.active_from <= s.end_date AND (m.active_to IS NULL OR m.active_to >= s.start_date)
+),
+covered AS (
+    SELECT stints.*,
+           MAX(to_date) OVER (
+               PARTITION BY row_no, user_id ORDER BY from_date, membership_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ) AS covered_to
+    FROM stints
+),
+""".replace("/*carry*/", carry)
+
+
 # One row per target of the batch: (row_no, sum, sum of each owner's latest value, recent sum).
 # Reads the daily rollup (ProgressDay: one row per user, KPI and day with the day's sum and latest entry,
 # goals/services/rollups.py), never the entries themselves: a day's rows count or not as a whole, since
@@ -564,27 +592,7 @@ WITH RECURSIVE
 scope (row_no, kpi_id, user_id, team_id, start_date, end_date, recent_from, is_level) AS (
     VALUES {scope}
 ),
-tree (row_no, team_id) AS (
-    SELECT row_no, team_id FROM scope WHERE team_id IS NOT NULL
-    UNION ALL
-    SELECT tree.row_no, child.id FROM {team} child JOIN tree ON child.parent_id = tree.team_id
-),
-stints AS (
-    SELECT s.row_no, s.kpi_id, m.user_id, s.recent_from, s.is_level, m.id AS membership_id,
-           CASE WHEN m.active_from > s.start_date THEN m.active_from ELSE s.start_date END AS from_date,
-           CASE WHEN m.active_to IS NULL OR m.active_to > s.end_date THEN s.end_date ELSE m.active_to END AS to_date
-    FROM scope s JOIN tree ON tree.row_no = s.row_no JOIN {membership} m ON m.team_id = tree.team_id
-    WHERE m.role = %s AND m.active_from <= s.end_date AND (m.active_to IS NULL OR m.active_to >= s.start_date)
-),
-covered AS (
-    SELECT stints.*,
-           MAX(to_date) OVER (
-               PARTITION BY row_no, user_id ORDER BY from_date, membership_id
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-           ) AS covered_to
-    FROM stints
-),
-team_reps AS (
+/*team_stints*/team_reps AS (
     SELECT row_no, kpi_id, user_id, recent_from, is_level, to_date,
            CASE WHEN covered_to IS NULL OR covered_to < from_date THEN from_date ELSE {day_after_covered} END
                AS from_date
@@ -624,7 +632,7 @@ ranked AS (
 SELECT row_no, SUM(total), SUM(CASE WHEN is_level = 1 AND recency = 1 THEN last_value END), SUM(recent)
 FROM ranked
 GROUP BY row_no
-"""
+""".replace("/*team_stints*/", _team_stints("s.recent_from, s.is_level"))
 
 
 # A batch without team goals (individual goals, micro goals): one span per target, no tree, no pieces. A
@@ -747,39 +755,19 @@ class _History:
 
 # Per scope row: the counted days of the daily rollup (ProgressDay, the engine's rule, as in _AGGREGATE_SQL)
 # over [start_date, end_date], summed per day; then the sum before `split` (the window's start), the number of such days, and the sum and
-# sum of squares of every day's total. Kept apart from _AGGREGATE_SQL so the two can change independently.
+# sum of squares of every day's total. Which reps count for a team shares _team_stints with _AGGREGATE_SQL.
 _HISTORY_SQL = """
 WITH RECURSIVE
 scope (row_no, kpi_id, user_id, team_id, start_date, end_date, split, today) AS (
     VALUES {scope}
 ),
-tree (row_no, team_id) AS (
-    SELECT row_no, team_id FROM scope WHERE team_id IS NOT NULL
-    UNION ALL
-    SELECT tree.row_no, child.id FROM {team} child JOIN tree ON child.parent_id = tree.team_id
-),
-stints AS (
-    SELECT s.row_no, s.kpi_id, m.user_id, s.split, s.today, m.id AS membership_id,
-           CASE WHEN m.active_from > s.start_date THEN m.active_from ELSE s.start_date END AS from_date,
-           CASE WHEN m.active_to IS NULL OR m.active_to > s.end_date THEN s.end_date ELSE m.active_to END AS to_date
-    FROM scope s JOIN tree ON tree.row_no = s.row_no JOIN {membership} m ON m.team_id = tree.team_id
-    WHERE m.role = %s AND m.active_from <= s.end_date AND (m.active_to IS NULL OR m.active_to >= s.start_date)
-),
-team_reps AS (
-    SELECT stints.*,
-           MAX(to_date) OVER (
-               PARTITION BY row_no, user_id ORDER BY from_date, membership_id
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-           ) AS covered_to
-    FROM stints
-),
-counted AS (
+/*team_stints*/counted AS (
     SELECT s.row_no, e.date AS day, e.total AS amount, s.split, s.today
     FROM scope s JOIN {day} e ON e.kpi_id = s.kpi_id AND e.user_id = s.user_id
     WHERE e.entry_count > 0 AND e.date >= s.start_date AND e.date <= s.end_date
     UNION ALL
     SELECT r.row_no, e.date AS day, e.total AS amount, r.split, r.today
-    FROM team_reps r JOIN {day} e ON e.kpi_id = r.kpi_id AND e.user_id = r.user_id
+    FROM covered r JOIN {day} e ON e.kpi_id = r.kpi_id AND e.user_id = r.user_id
     WHERE e.entry_count > 0 AND e.date >= r.from_date AND e.date <= r.to_date
       AND (r.covered_to IS NULL OR e.date > r.covered_to)
 ),
@@ -793,7 +781,7 @@ SELECT row_no,
        SUM(amount * amount),
        SUM(CASE WHEN day = today THEN amount ELSE 0 END)
 FROM daily GROUP BY row_no
-"""
+""".replace("/*team_stints*/", _team_stints("s.split, s.today"))
 
 
 def _history_rates(targets: list[_Target], calendars: list[WorkingCalendar], *, today: datetime.date) -> list[_History]:
