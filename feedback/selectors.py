@@ -8,7 +8,6 @@ teammates. Admins see everything. The `get` selectors raise Http404 alike for mi
 """
 
 import datetime
-import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -18,9 +17,10 @@ from django.utils import timezone
 
 from goals import pace
 from goals.models import Goal, GoalRevision, Health
-from goals.selectors import goal_list_for_user, goal_manageable_by
+from goals.selectors import goal_list_for_user, goal_manageable_by, local_now_by_timezone
 from goals.services import PlanRow
 from notifications.models import Notification
+from notifications.selectors import notification_keys_delivered
 from teams.models import Membership, Team, User
 from teams.selectors import (
     _parents,
@@ -440,32 +440,11 @@ def team_managers(*, team: Team) -> list[User]:
 # --- Who is due for the weekly jobs -----------------------------------------------------------------------------
 
 
-def _local_times(now: datetime.datetime) -> dict[str, datetime.datetime]:
-    """The local time in every timezone an active user has (one query: timezones number in the tens)."""
-    local = {}
-    for name in User.objects.filter(is_active=True).order_by().values_list("timezone", flat=True).distinct():
-        try:
-            local[name] = now.astimezone(zoneinfo.ZoneInfo(name))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            continue
-    return local
-
-
-def _already_sent(user_keys: list[tuple[int, str]]) -> set[tuple[int, str]]:
-    if not user_keys:
-        return set()
-    return set(
-        Notification.objects.filter(user_id__in={u for u, _ in user_keys}, key__in={k for _, k in user_keys})
-        .order_by()
-        .values_list("user_id", "key")
-    )
-
-
 def checkin_reminder_due(*, now: datetime.datetime, weekday: int) -> list[tuple[User, datetime.date, list[Goal]]]:
     """The reps whose local day is ISO `weekday` and past their reminder hour, each with the week's Monday and their
     active goals still without a check-in this week (reps with none left are skipped). Queries: 5, whatever the
     number of reps."""
-    local = _local_times(now)
+    local = local_now_by_timezone(now)
     zones = Q()
     for name, at in local.items():
         if at.isoweekday() == weekday:
@@ -490,7 +469,7 @@ def checkin_reminder_due(*, now: datetime.datetime, weekday: int) -> list[tuple[
             "goal_id", "week_start"
         )
     )
-    sent = _already_sent([(uid, f"weekly-checkin:{uid}:{weeks[uid].isoformat()}") for uid in goals])
+    sent = notification_keys_delivered(pairs=[(uid, f"weekly-checkin:{uid}:{weeks[uid].isoformat()}") for uid in goals])
     due = []
     for uid, rep_goals in goals.items():
         missing = [g for g in rep_goals if (g.id, weeks[uid]) not in done]
@@ -507,7 +486,7 @@ def feedback_digest_due(
 ) -> list[tuple[User, datetime.date, list[Notification]]]:
     """Managers whose local time is ISO `weekday` at or after `hour`, with their unread in-app-only coaching items
     of this week (oldest first); managers with nothing waiting are skipped. Queries: 4."""
-    local = _local_times(now)
+    local = local_now_by_timezone(now)
     zones = [name for name, at in local.items() if at.isoweekday() == weekday and at.hour >= hour]
     if not zones:
         return []
@@ -530,7 +509,7 @@ def feedback_digest_due(
         created_at__gte=now - datetime.timedelta(days=7),
     ).order_by("created_at", "id"):
         waiting.setdefault(notification.user_id, []).append(notification)
-    sent = _already_sent([(uid, f"feedback-digest:{uid}:{monday.isoformat()}") for uid in waiting])
+    sent = notification_keys_delivered(pairs=[(uid, f"feedback-digest:{uid}:{monday.isoformat()}") for uid in waiting])
     return [
         (managers[uid], monday, items)
         for uid, items in waiting.items()
