@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from notifications.models import Notification
@@ -42,7 +42,7 @@ from teams.validators import parse_id
 
 from . import pace
 from .figures import figures_for
-from .models import Goal, GoalRevision, Health, Kpi, MicroGoal, ProgressEntry, ProgressEntryRevision
+from .models import Goal, GoalRevision, Health, Kpi, MicroGoal, ProgressDay, ProgressEntry, ProgressEntryRevision
 
 logger = logging.getLogger(__name__)
 Kind = Notification.Kind
@@ -193,17 +193,14 @@ def entry_list_for_goal(*, user: User, goal: Goal) -> QuerySet[ProgressEntry]:
 
 def largest_day_logged(*, user_ids, kpi: Kpi) -> Decimal | None:
     """The largest amount one of these people logged on one day on the KPI (non-voided entries), or None.
-    Queries: 1."""
-    row = (
-        ProgressEntry.objects.filter(user_id__in=list(user_ids), kpi=kpi, voided_at__isnull=True)
+    Read from the daily rollup (one row per person and day, kept with every write), so a log POST never
+    re-reads the team's entries: the cost follows the days logged, not the size of the ledger. Queries: 1."""
+    largest = (
+        ProgressDay.objects.filter(user_id__in=list(user_ids), kpi=kpi, entry_count__gt=0)
         .order_by()
-        .values("user_id", "date")
-        .annotate(total=Sum("value"))
-        .order_by("-total")
-        .values_list("total", flat=True)
-        .first()
+        .aggregate(largest=Max("total"))["largest"]
     )
-    return None if row is None else Decimal(str(row))
+    return largest
 
 
 def micro_goal_list_for_goal(*, goal: Goal) -> QuerySet[MicroGoal]:
