@@ -21,7 +21,25 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Lower, NullIf, Trim
 from django.shortcuts import get_object_or_404
 
 from notifications.models import Notification
@@ -294,27 +312,133 @@ class RepRow:
         return sorted(counts.items(), key=lambda item: HEALTH_ORDER[item[0]])
 
 
-def dashboard_rep_rows(*, team_ids, start: datetime.date, end: datetime.date, today: datetime.date) -> list[RepRow]:
-    """One row per current rep of the teams, worst health first. Queries: 3, whatever the number of reps —
-    rep memberships, their own hard goals in the period, one aggregate of entries."""
-    rows = {
-        m.user_id: RepRow(m)
-        for m in active_memberships(today)
-        .filter(team_id__in=team_ids, role=Membership.Role.REP)
-        .select_related("user", "team")
-    }
-    if not rows:
-        return []
-    overlap = Q(start_date__lte=min(end, today), due_date__gte=start)  # in the period and started by today
-    goals = (
-        Goal.objects.filter(overlap, owner_user_id__in=list(rows))
-        .exclude(status__in=[Goal.Status.CANCELLED, Goal.Status.DRAFT])
+DASHBOARD_PAGE_SIZE = 25
+# The rep table's orders (?sort=): key → how the page says it. Each ends on the membership id, so pages never
+# overlap or skip a rep.
+DASHBOARD_SORTS = {
+    "health": "off track and at risk first",
+    "name": "by name",
+    "attainment": "highest attainment first",
+}
+_NO_HEALTH_RANK = HEALTH_ORDER[""]
+
+
+def _dashboard_goals(*, start: datetime.date, end: datetime.date, today: datetime.date) -> QuerySet[Goal]:
+    """The hard goals a rep's row counts: in the period, started by today, neither cancelled nor draft."""
+    overlap = Q(start_date__lte=min(end, today), due_date__gte=start)
+    return Goal.objects.filter(overlap).exclude(status__in=[Goal.Status.CANCELLED, Goal.Status.DRAFT])
+
+
+def _per_rep(goals: QuerySet[Goal], aggregate) -> Subquery:
+    """One aggregate of each rep's goals, as a subquery of their membership row."""
+    mine = goals.filter(owner_user_id=OuterRef("user_id")).order_by().values("owner_user_id")
+    return Subquery(mine.annotate(value=aggregate).values("value")[:1])
+
+
+def attainment_sql() -> Case:
+    """pace.attainment_percent as SQL, to ORDER the rep table by it (the figures shown still come from pace;
+    tests/goals/test_manager_pages.py checks the two agree). In floating point: it only orders, and SQLite
+    would divide whole-number decimals as integers."""
+    done = Cast(F("current_value") - F("baseline_value"), FloatField())
+    whole = Cast(F("target_value") - F("baseline_value"), FloatField())
+    return Case(
+        When(target_value=F("baseline_value"), then=Value(100.0)),
+        default=Greatest(Value(0.0), done * Value(100.0) / whole),
+        output_field=FloatField(),
+    )
+
+
+def _rep_order_keys(memberships: QuerySet[Membership], goals: QuerySet[Goal]) -> QuerySet[Membership]:
+    """The row figures as SQL (RepRow's definitions): health_rank = the worst health among the rep's active
+    goals, else among all of them (HEALTH_ORDER; no health last), attainment = the plain average of the
+    goals' attainment %, name_key = the rep's name as shown, lower-cased."""
+    rank = Case(
+        *(When(health=health, then=Value(order)) for health, order in HEALTH_ORDER.items() if health),
+        default=Value(_NO_HEALTH_RANK),
+    )
+    rated = goals.exclude(health="")
+    live = _per_rep(rated.filter(status=Goal.Status.ACTIVE), Min(rank))
+    full_name = Trim(Concat("user__first_name", Value(" "), "user__last_name"))
+    return memberships.annotate(
+        health_rank=Coalesce(live, _per_rep(rated, Min(rank)), Value(_NO_HEALTH_RANK)),
+        avg_attainment=_per_rep(goals, Avg(attainment_sql())),
+        name_key=Lower(Coalesce(NullIf(full_name, Value("")), "user__username")),
+    )
+
+
+@dataclass
+class DashboardReps:
+    """The rep table: one page of rows, and the summary of ALL the reps (not only the page's)."""
+
+    total: int  # current reps of the teams
+    health_counts: list[tuple[str, int]]  # [(health, reps whose row has it)] worst first; "" = no health yet
+    page: Page  # its object_list: the page's RepRows
+    sort: str
+    search: str
+
+    @property
+    def sort_label(self) -> str:
+        return DASHBOARD_SORTS[self.sort]
+
+    @property
+    def page_links(self):
+        """The page numbers to link: the ends and two either side of this page, "…" between."""
+        return self.page.paginator.get_elided_page_range(self.page.number, on_each_side=2, on_ends=1)
+
+    @property
+    def needs_attention(self) -> int:
+        return sum(n for health, n in self.health_counts if health in (Health.OFF_TRACK, Health.AT_RISK))
+
+
+def dashboard_reps(
+    *,
+    team_ids,
+    start: datetime.date,
+    end: datetime.date,
+    today: datetime.date,
+    sort: str = "health",
+    search: str = "",
+    page: str | int | None = 1,
+    per_page: int = DASHBOARD_PAGE_SIZE,
+) -> DashboardReps:
+    """The current reps of the teams, a page at a time in `sort` order (DASHBOARD_SORTS), those whose name
+    or username contains `search` only; the summary counts every rep, in SQL. Queries: 6 whatever the number
+    of reps — the summary, the matching count, the page's memberships, their goals, their entries aggregate
+    (the last two only when the page has rows)."""
+    goals = _dashboard_goals(start=start, end=end, today=today)
+    memberships = _rep_order_keys(
+        active_memberships(today).filter(team_id__in=team_ids, role=Membership.Role.REP), goals
+    )
+    summary = dict(
+        memberships.order_by().values("health_rank").annotate(reps=Count("id")).values_list("health_rank", "reps")
+    )
+    by_rank = {order: health for health, order in HEALTH_ORDER.items()}
+    health_counts = [(by_rank[rank], summary[rank]) for rank in sorted(summary)]
+    if search:
+        memberships = memberships.filter(Q(name_key__contains=search.lower()) | Q(user__username__icontains=search))
+    sort = sort if sort in DASHBOARD_SORTS else "health"
+    order = {
+        "health": ("health_rank", F("avg_attainment").asc(nulls_last=True), "name_key", "id"),
+        "name": ("name_key", "id"),
+        "attainment": (F("avg_attainment").desc(nulls_last=True), "name_key", "id"),
+    }[sort]
+    shown = Paginator(memberships.select_related("user", "team").order_by(*order), per_page).get_page(page)
+    rows = {m.user_id: RepRow(m) for m in shown.object_list}
+    if rows:
+        _fill_rep_rows(rows, goals=goals, today=today)
+    shown.object_list = list(rows.values())
+    return DashboardReps(total=sum(summary.values()), health_counts=health_counts, page=shown, sort=sort, search=search)
+
+
+def _fill_rep_rows(rows: dict[int, RepRow], *, goals: QuerySet[Goal], today: datetime.date) -> None:
+    """The rows' goals (with their attainment, by pace) and last entry / entries this week. Queries: 2."""
+    for user_id, goal_id, title, status, health, current, baseline, target in (
+        goals.filter(owner_user_id__in=list(rows))
         .order_by("due_date", "title", "id")
         .values_list(
             "owner_user_id", "id", "title", "status", "health", "current_value", "baseline_value", "target_value"
         )
-    )
-    for user_id, goal_id, title, status, health, current, baseline, target in goals:
+    ):
         attainment = pace.attainment_percent(current=current, baseline=baseline, target=target)
         rows[user_id].goals.append(RepGoal(goal_id, title, status, health, attainment))
     week_start = today - datetime.timedelta(days=today.weekday())
@@ -326,14 +450,6 @@ def dashboard_rep_rows(*, team_ids, start: datetime.date, end: datetime.date, to
         .values_list("user_id", "last", "week")
     ):
         rows[user_id].last_entry, rows[user_id].entries_this_week = last, week
-    return sorted(
-        rows.values(),
-        key=lambda r: (
-            HEALTH_ORDER[r.health],
-            r.attainment if r.attainment is not None else Decimal(10**6),
-            str(r.user).casefold(),
-        ),
-    )
 
 
 def goal_list_with_plans_ahead(*, team: Team, today: datetime.date) -> list[Goal]:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from goals import charts, pace, selectors, services
 from goals.forms import ACHIEVABILITY_FIELDS, CADENCE_CHOICES, BulkTargetsForm, DashboardFilterForm, GoalCreateForm
-from goals.models import Goal, Health, Kpi
+from goals.models import Goal, Kpi
 from goals.templatetags.pacer import kpi_value
 from teams.calendar import WorkingCalendar, org_today
 from teams.models import Membership
@@ -98,9 +98,17 @@ def period_bounds(period: str, today: datetime.date, start=None, end=None) -> tu
     return first, next_first - datetime.timedelta(days=1)
 
 
+REP_SEARCH_MAX = 100  # longer than any name: a longer ?q= is cut, never an error
+TABLE_FILTERS = ("team", "period", "start", "end", "goal")  # what the rep table's search and order keep
+
+
 @manager_required
 def dashboard(request):
-    """The manager's home page. Queries: constant in the number of reps (see test_manager_pages)."""
+    """The manager's home page. Queries: constant in the number of reps (see test_manager_pages).
+
+    The rep table is paged (selectors.DASHBOARD_PAGE_SIZE a page, `?page=`, in the `?sort=` order, narrowed
+    by `?q=`); its summary counts every rep. The table's own links (pages, sort, search) ask htmx for the
+    table alone (`#reps`), which skips the team goals and the chart."""
     today = timezone.localdate()
     teams = teams_managed_by(user=request.user, team_ids=request.managed_team_ids)
     form = DashboardFilterForm(request.GET or None, teams=teams)
@@ -111,24 +119,40 @@ def dashboard(request):
     start, end = period_bounds(period, today, start, end)
     team_ids = team_ids_with_descendants([team.id]) if team else request.managed_team_ids
 
-    rep_rows = selectors.dashboard_rep_rows(team_ids=team_ids, start=start, end=end, today=today)
-    team_goals = selectors.dashboard_team_goals(team_ids=team_ids, start=start, end=end)
-    chart_goal = _chosen(team_goals, request.GET.get("goal"))
-    # The chart is drawn on the organisation's date, as the engine's figures and the goal page are.
-    burnup = charts.goal_burnup(chart_goal, today=org_today()) if chart_goal else None
+    reps = selectors.dashboard_reps(
+        team_ids=team_ids,
+        start=start,
+        end=end,
+        today=today,
+        sort=request.GET.get("sort", ""),
+        search=request.GET.get("q", "").strip()[:REP_SEARCH_MAX],
+        page=request.GET.get("page"),
+    )
     context = {
         "form": form,
         "team": team,
         "period_start": start,
         "period_end": end,
-        "rows": rep_rows,
+        "reps": reps,
+        "rows": reps.page.object_list,
+        "sorts": selectors.DASHBOARD_SORTS,
+        "table_query": _without(request.GET, "page"),  # the filters, sort and search the page links keep
+        "table_filters": [(k, v) for k in TABLE_FILTERS for v in request.GET.getlist(k)],  # kept by a search
+        "today": today,
+        "needs_attention": reps.needs_attention,
+    }
+    if request.htmx and request.htmx.target == "reps":
+        return render(request, "goals/dashboard.html#reps", context)
+    team_goals = selectors.dashboard_team_goals(team_ids=team_ids, start=start, end=end)
+    chart_goal = _chosen(team_goals, request.GET.get("goal"))
+    # The chart is drawn on the organisation's date, as the engine's figures and the goal page are.
+    burnup = charts.goal_burnup(chart_goal, today=org_today()) if chart_goal else None
+    context |= {
         "team_goals": team_goals,
         "chart_goal": chart_goal,
         "burnup": burnup,
         "chart_data": burnup.chart_data() if burnup else None,
-        "today": today,
         "filter_query": _without(request.GET, "goal"),
-        "needs_attention": sum(1 for r in rep_rows if r.health in (Health.OFF_TRACK, Health.AT_RISK)),
     }
     template = "goals/dashboard.html#results" if request.htmx else "goals/dashboard.html"
     return render(request, template, context)

@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from goals import services
+from goals import pace, selectors, services
 from goals.models import Goal, Health, MicroGoal
 from tests.factories import (
     GoalFactory,
@@ -189,14 +189,92 @@ def test_dashboard_query_count_is_the_same_for_5_and_200_reps(client, personas, 
     grow_team(personas.team_a, reps, deals, manager=personas.manager_a)
     client.force_login(personas.manager_a)
     # 1 session, 2 user; 3-4 managed teams (rep memberships, team tree); 5 filter's team choices;
-    # 6 rep memberships; 7 their hard goals (micro goals are not goals); 8 entries aggregate; 9 team goals;
-    # burn-up: 10 team tree with weekdays, 11 holidays, 12 team tree, 13 entries (who was a rep: a subquery);
-    # navigation: 14 rep membership (the managed teams are those found by the access check), 15 unread badge.
-    with django_assert_num_queries(15):  # +1: nav unread badge
+    # the rep table (selectors.dashboard_reps): 6 the summary of every rep, 7 how many match, 8 the page's
+    # memberships, 9 their hard goals (micro goals are not goals), 10 their entries aggregate; 11 team goals;
+    # burn-up: 12 team tree with weekdays, 13 holidays, 14 team tree, 15 entries (who was a rep: a subquery);
+    # navigation: 16 rep membership (the managed teams are those found by the access check), 17 unread badge.
+    with django_assert_num_queries(17):
         response = client.get(reverse("dashboard"))
-    assert response.status_code == 200 and response.content.decode().count(f"{reverse('today')}?rep=") == 2 * (
-        reps + 1
-    )  # two layouts
+    shown = min(reps + 1, selectors.DASHBOARD_PAGE_SIZE)
+    page = response.content.decode()
+    assert response.status_code == 200 and page.count(f"{reverse('today')}?rep=") == 2 * shown  # two layouts
+    assert f"{reps + 1} reps" in page  # the summary counts every rep, not the page's
+    # The next page of the table alone (htmx, target #reps): session, user, managed teams (2), the rep table
+    # (5); no team choices, team goals, chart or navigation.
+    with django_assert_num_queries(9):
+        response = client.get(reverse("dashboard"), {"page": 2}, HTTP_HX_TARGET="reps", **HTMX)
+    assert response.content.decode().lstrip().startswith('<section aria-labelledby="reps-heading" id="reps">')
+
+
+def rep_with_attainment(team, deals, manager, name, current, health=Health.ON_TRACK):
+    rep = MembershipFactory(team=team, user=UserFactory(first_name=name, last_name="Rep")).user
+    GoalFactory(kpi=deals, owner_user=rep, created_by=manager, health=health, current_value=Decimal(current))
+    return rep
+
+
+def test_dashboard_second_page_shows_the_next_reps_and_the_summary_counts_them_all(client, personas, deals):
+    manager, team = personas.manager_a, personas.team_a
+    # 30 reps on track at 1 %, 2 %, … 30 %, and one off track (first whatever its attainment); rep_a has no goal.
+    reps = [rep_with_attainment(team, deals, manager, f"N{n:02d}", n) for n in range(1, 31)]
+    worst = rep_with_attainment(team, deals, manager, "Worst", 90, health=Health.OFF_TRACK)
+    order = [worst, *reps, personas.rep_a]  # worst health first, then lowest attainment, no goal last
+    client.force_login(manager)
+
+    first = client.get(reverse("dashboard")).content.decode()
+    second = client.get(reverse("dashboard"), {"page": 2}).content.decode()
+    size = selectors.DASHBOARD_PAGE_SIZE
+    for body, expected in ((first, order[:size]), (second, order[size:])):
+        table = body[body.index('id="rep-table"') :]
+        names = [str(rep) for rep in order if f'?rep={rep.id}"' in table]
+        assert names == [str(rep) for rep in expected]
+        assert "32 reps" in body and "1 needs attention" in body  # every rep, on every page
+        assert '<span data-health="on_track">30 on track</span>' in body
+        assert '<span data-health="none">1 without a figure yet</span>' in body
+    assert f"Reps 1–{size} of 32" in first and f"Reps {size + 1}–32 of 32" in second
+    assert 'rel="next"' in first and "page=2" in first and 'rel="prev"' in second and 'rel="next"' not in second
+
+
+def test_dashboard_rep_table_orders_by_name_or_attainment_and_finds_a_rep_by_name(client, personas, deals):
+    manager, team = personas.manager_a, personas.team_a
+    low = rep_with_attainment(team, deals, manager, "Zed", 10)
+    high = rep_with_attainment(team, deals, manager, "Amy", 80)
+    client.force_login(manager)
+
+    def table(**query):
+        body = client.get(reverse("dashboard"), {"team": team.id, **query}, HTTP_HX_TARGET="reps", **HTMX)
+        return body.content.decode()
+
+    def positions(body, *reps):
+        return [body.index(f'?rep={rep.id}"') for rep in reps]
+
+    by_name = table(sort="name")
+    assert positions(by_name, high, personas.rep_a, low) == sorted(positions(by_name, high, personas.rep_a, low))
+    by_attainment = table(sort="attainment")
+    assert positions(by_attainment, high, low, personas.rep_a) == sorted(
+        positions(by_attainment, high, low, personas.rep_a)
+    )
+    by_health = table(sort="forged")  # an unknown order is the default one: on track, lowest attainment first
+    assert positions(by_health, low, high) == sorted(positions(by_health, low, high))
+
+    found = table(q="amy rep")  # the name as shown, any case
+    assert f'?rep={high.id}"' in found and f'?rep={low.id}"' not in found and "matching “amy rep”" in found
+    assert f'<input type="hidden" name="team" value="{team.id}">' in found  # a search keeps the filters
+    assert "No rep matches “nobody”" in table(q="nobody")
+    assert "page=" not in table(q="a" * 500)  # a long search is cut to REP_SEARCH_MAX, never an error
+
+
+@pytest.mark.parametrize(
+    ("current", "baseline", "target"),
+    [("0", "0", "100"), ("37.5", "0", "100"), ("150", "0", "100"), ("25", "30", "20"), ("35", "30", "20"),
+     ("3", "0", "7"), ("0.01", "0", "3")],  # a goal's target never equals its baseline (a constraint)
+)  # fmt: skip
+def test_the_rep_tables_sql_attainment_is_paces(personas, deals, current, baseline, target):
+    """The rep table is ORDERED by attainment in SQL; it must be pace.attainment_percent, the one definition."""
+    goal = GoalFactory(kpi=deals, current_value=Decimal(current), baseline_value=Decimal(baseline),
+                       target_value=Decimal(target))  # fmt: skip
+    in_sql = Goal.objects.annotate(a=selectors.attainment_sql()).get(id=goal.id).a
+    in_python = pace.attainment_percent(current=Decimal(current), baseline=Decimal(baseline), target=Decimal(target))
+    assert round(Decimal(in_sql), 6) == round(in_python, 6)
 
 
 # --- Set a target: the SMART form -------------------------------------------------------------------------
