@@ -139,7 +139,8 @@ def _drawn(value: Decimal | None) -> float | None:
 
 
 def _daily_amounts(goal: Goal) -> dict[datetime.date, dict[int, Decimal]]:
-    """{date: {user id: amount}} of the counted entries: the day's sum per person on a "sum" KPI, the day's latest
+    """{date: {user id: amount}} of the counted entries: the day's sum on a "sum" KPI (summed in SQL over the
+    people, under the key 0: a team's burn-up reads one row a day, not one per rep and day), the day's latest
     value per person on a "last" KPI. One query for a personal goal, two for a team goal."""
     entries = (
         entry_list_for_owner(owner_user=goal.owner_user, owner_team=goal.owner_team)
@@ -147,7 +148,8 @@ def _daily_amounts(goal: Goal) -> dict[datetime.date, dict[int, Decimal]]:
         .order_by()
     )
     if goal.kpi.aggregation == Kpi.Aggregation.SUM:
-        rows = entries.values("date", "user_id").annotate(amount=Sum("value")).values_list("date", "user_id", "amount")
+        by_day = entries.values("date").annotate(amount=Sum("value")).values_list("date", "amount")
+        rows = ((day, 0, amount) for day, amount in by_day)
     else:  # latest of each day wins: ordered oldest first, later rows overwrite
         rows = entries.order_by("date", "created_at", "id").values_list("date", "user_id", "value")
     daily: dict[datetime.date, dict[int, Decimal]] = defaultdict(dict)
