@@ -229,7 +229,7 @@ def test_dashboard_second_page_shows_the_next_reps_and_the_summary_counts_them_a
         assert names == [str(rep) for rep in expected]
         assert "32 reps" in body and "1 needs attention" in body  # every rep, on every page
         assert '<span data-health="on_track">30 on track</span>' in body
-        assert '<span data-health="none">1 without a figure yet</span>' in body
+        assert '<span data-health="none">1 with no health yet (no goal, or not computed)</span>' in body
     assert f"Reps 1–{size} of 32" in first and f"Reps {size + 1}–32 of 32" in second
     assert 'rel="next"' in first and "page=2" in first and 'rel="prev"' in second and 'rel="next"' not in second
 
