@@ -402,7 +402,7 @@ def dashboard_reps(
     per_page: int = DASHBOARD_PAGE_SIZE,
 ) -> DashboardReps:
     """The current reps of the teams, a page at a time in `sort` order (DASHBOARD_SORTS), those whose name
-    or username contains `search` only; the summary counts every rep, in SQL. Queries: 6 whatever the number
+    or username contains `search` only; the summary counts every rep, in SQL. Queries: 5 whatever the number
     of reps — the summary, the matching count, the page's memberships, their goals, their entries aggregate
     (the last two only when the page has rows)."""
     goals = _dashboard_goals(start=start, end=end, today=today)

@@ -141,7 +141,9 @@ def dashboard(request):
         "today": today,
         "needs_attention": reps.needs_attention,
     }
-    if request.htmx and request.htmx.target == "reps":
+    # A fragment for htmx's own swaps; a history restore (back to a pushed ?page=) wants the whole page.
+    fragment = request.htmx and not request.htmx.history_restore_request
+    if fragment and request.htmx.target == "reps":
         return render(request, "goals/dashboard.html#reps", context)
     team_goals = selectors.dashboard_team_goals(team_ids=team_ids, start=start, end=end)
     chart_goal = _chosen(team_goals, request.GET.get("goal"))
@@ -154,7 +156,7 @@ def dashboard(request):
         "chart_data": burnup.chart_data() if burnup else None,
         "filter_query": _without(request.GET, "goal"),
     }
-    template = "goals/dashboard.html#results" if request.htmx else "goals/dashboard.html"
+    template = "goals/dashboard.html#results" if fragment else "goals/dashboard.html"
     return render(request, template, context)
 
 

@@ -263,6 +263,13 @@ def test_dashboard_rep_table_orders_by_name_or_attainment_and_finds_a_rep_by_nam
     assert "page=" not in table(q="a" * 500)  # a long search is cut to REP_SEARCH_MAX, never an error
 
 
+def test_going_back_to_a_pushed_page_of_reps_gets_the_whole_page(client, personas, deals):
+    client.force_login(personas.manager_a)
+    restore = {"HTTP_HX_HISTORY_RESTORE_REQUEST": "true", **HTMX}  # htmx's history cache missed
+    body = client.get(reverse("dashboard"), {"page": 1}, **restore).content.decode()
+    assert "<html" in body and 'id="reps"' in body
+
+
 @pytest.mark.parametrize(
     ("current", "baseline", "target"),
     [("0", "0", "100"), ("37.5", "0", "100"), ("150", "0", "100"), ("25", "30", "20"), ("35", "30", "20"),
