@@ -312,7 +312,7 @@ class RepRow:
         return sorted(counts.items(), key=lambda item: HEALTH_ORDER[item[0]])
 
 
-DASHBOARD_PAGE_SIZE = 20  # the demo's admin sees its 24 reps on two pages
+DASHBOARD_PAGE_SIZE = 20  # the demo's admin sees its 25 reps on two pages (tests/test_demo_pages.py)
 # The rep table's orders (?sort=): key → how the page says it. Each ends on the membership id, so pages never
 # overlap or skip a rep.
 DASHBOARD_SORTS = {

@@ -40,3 +40,13 @@ def test_demo_login_pages_reached_from_the_navigation_all_open(client, demo, use
         pages += [link for link in _links(response.content.decode()) if link not in pages]
     for url in pages[:80]:
         assert client.get(url).status_code in (200, 302), url
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_the_dashboards_paged_rep_table(client, demo):
+    """The admin manages every demo team: their reps (24 and more) fill two pages of the dashboard's rep table."""
+    client.force_login(User.objects.get(username="admin"))
+    body = client.get("/dashboard/").content.decode()
+    total = int(re.search(r"Reps 1–20 of (\d+)", body).group(1))
+    assert 20 < total <= 40 and f"{total} reps" in body and 'rel="next"' in body
+    assert f"Reps 21–{total} of {total}" in client.get("/dashboard/", {"page": 2}).content.decode()
