@@ -30,7 +30,7 @@ from django.utils import timezone  # noqa: E402
 
 from api import csv_io  # noqa: E402
 from goals import services  # noqa: E402
-from goals.models import Kpi, ProgressEntry  # noqa: E402
+from goals.models import Kpi, ProgressDay, ProgressEntry  # noqa: E402
 from teams.models import Membership, Team, User  # noqa: E402
 
 PREFIX = "bench-import-"
@@ -89,6 +89,7 @@ def per_row(text: str, admin: User, kpi: Kpi, reps: list[User]) -> tuple[float, 
 
 
 def cleanup() -> None:
+    ProgressDay.objects.filter(kpi__name__startswith=PREFIX).delete()  # the rollup protects its KPI and people
     ProgressEntry.objects.filter(kpi__name__startswith=PREFIX).delete()
     Membership.objects.filter(team__slug__startswith=PREFIX).delete()
     Kpi.objects.filter(name__startswith=PREFIX).delete()
@@ -105,6 +106,7 @@ def main() -> None:
     try:
         text = csv_text(args.rows, reps, kpi)
         bulk_seconds, created = bulk(text, admin)
+        ProgressDay.objects.filter(kpi=kpi).delete()
         ProgressEntry.objects.filter(kpi=kpi).delete()
         loop_seconds, saved = per_row(text, admin, kpi, reps)
         assert created == saved == args.rows
