@@ -63,3 +63,23 @@ def test_list_endpoints_cost_the_same_for_5_and_200_reps(world, client_for):
     large = {p: _count(client, p) for p in paths}
     assert large == small
     assert large == dict(zip(paths, PINS.values(), strict=True))
+
+
+# The CRM write path, POST /api/v1/progress-entries/ with an Idempotency-Key, as a rep's token (bench/http_post.py):
+# auth (1), the key claimed (1), the KPI (1), progress_record's savepoint and release (2), the entry (1), its day's
+# rollup upsert (1), what it touches (5: rep teams, team tree, teammates, goals, micro goals), the stale marks (1),
+# webhook subscribers (1), the stored response (1); and here 2 for the request's transaction, a savepoint inside the
+# test's own. In production that transaction costs no statement, and after its commit the coalesced recompute is
+# requested (2): 17 there too.
+POST_QUERIES = 17
+
+
+def test_logging_an_entry_over_the_api_costs_the_same_for_5_and_200_reps(world, client_for, django_assert_num_queries):
+    client = client_for("rep_a")
+    body = {"kpi": world.kpi.id, "date": str(world.today), "value": "3"}
+    assert client.post("/api/v1/progress-entries/", body, HTTP_IDEMPOTENCY_KEY="warm-up").status_code == 201
+    for reps, key in ((4, "small"), (195, "large")):
+        _add_reps(world.team_a, world.kpi, world.manager_a, reps, world.today)
+        with django_assert_num_queries(POST_QUERIES):
+            response = client.post("/api/v1/progress-entries/", body, HTTP_IDEMPOTENCY_KEY=key)
+        assert response.status_code == 201
