@@ -1,7 +1,7 @@
 """Benchmark: importing 100,000 CSV rows with `progress_import` (set-based validation + bulk insert) against a
 per-row `save()` loop writing the same rows, in the same run and database. Writes bench/results/import.json.
 
-    DEBUG=1 DATABASE_URL=postgres://… .venv/bin/python bench/import.py [--rows 100000]
+    DATABASE_URL=postgres://…bench .venv/bin/python bench/import.py [--rows 100000]     (also part of `make bench`)
 
 The database must be migrated. Creates a team of 200 reps "bench-import-…", deletes everything it created at the
 end. The broker is memory:// (the single recompute the import enqueues is published, not run). Not a test.
@@ -12,13 +12,15 @@ import datetime
 import json
 import os
 import random
+import subprocess
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# bench.settings: DEBUG off, so neither side pays for Django's query log (100,000 entries of it on the per-row side).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 os.environ["CELERY_BROKER_URL"] = "memory://"
 
 import django
@@ -101,6 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     cleanup()
     admin, kpi, reps = setup()
     try:
@@ -119,6 +122,8 @@ def main() -> None:
         "per_row_save_seconds": round(loop_seconds, 2),
         "speedup": round(loop_seconds / bulk_seconds, 1),
         "measured_at": timezone.now().isoformat(timespec="seconds"),
+        "load_average_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],  # at start, at end (2 cores)
+        "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
     }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
