@@ -111,6 +111,7 @@ def progress_import_check(
     kpis = _kpis(rows)
     today_of: dict[int, datetime.date] = {}
     earliest = date_bounds()[0]
+    clean_values: dict[tuple[int, str], Decimal] = {}
     entries: list[tuple[ImportRow, NewEntry]] = []
     for row in progress(rows):
         before = len(errors)
@@ -122,7 +123,7 @@ def progress_import_check(
         elif not kpi.is_active:
             errors.append(RowError(row.line, "kpi", f"The KPI “{kpi}” is archived: it takes no new progress."))
         date = _date(row, errors)
-        value = _value(row, kpi, errors)
+        value = _value(row, kpi, errors, clean_values)
         if user is not None and date is not None:
             errors += _date_errors(row, date, user, today_of, earliest)
         note, external_id = (row.note or "").strip(), (row.external_id or "").strip() or None
@@ -267,13 +268,17 @@ def _date(row: ImportRow, errors: list[RowError]) -> datetime.date | None:
         return None
 
 
-def _value(row: ImportRow, kpi: Kpi | None, errors: list[RowError]) -> Decimal | None:
+def _value(row: ImportRow, kpi: Kpi | None, errors: list[RowError], known: dict) -> Decimal | None:
+    """`_clean_value`'s result. `known` remembers each clean plain number per KPI: CRM files repeat values a lot."""
     if kpi is None:
         return None
     value = row.value if isinstance(row.value, Decimal | int) else str(row.value).strip()
-    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
-        value = Decimal(value)  # the same number; skips the text checks that only explain non-numbers
     try:
+        if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
+            key = (kpi.id, value)
+            if key not in known:  # the same number as a Decimal skips the text checks that only explain non-numbers
+                known[key] = _clean_value(Decimal(value), kpi)  # a refused value raises: never kept
+            return known[key]
         return _clean_value(value, kpi)
     except ValidationError as exc:
         errors += [RowError(row.line, "value", message) for message in exc.message_dict["value"]]
