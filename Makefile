@@ -62,6 +62,7 @@ bench: $(DEV_STAMP)
 	$(BENCH_ENV) $(BIN)/python bench/burst.py $(BENCH_SCALE)
 	$(BENCH_ENV) $(BIN)/python bench/log_form.py $(BENCH_SCALE)
 	$(BENCH_ENV) $(BIN)/python bench/http_post.py $(BENCH_SCALE)
+	$(BENCH_ENV) $(BIN)/python bench/import.py --rows 100000
 	$(BENCH_ENV) $(BIN)/python bench/pages.py
 	$(BENCH_ENV) $(BIN)/python bench/reminders.py
 

@@ -5,6 +5,7 @@ import datetime
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
+from knox.signals import token_expired
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.models import ApiToken
@@ -14,7 +15,19 @@ LAST_USED_GRANULARITY = datetime.timedelta(minutes=1)
 
 
 class ApiTokenAuthentication(TokenAuthentication):
-    """`Authorization: Token <token>`; knox compares hashes (the token itself is never stored)."""
+    """`Authorization: Token <token>`; knox compares hashes (the token itself is never stored). One query per call
+    (the token with its user), plus the "last used" write at most once a minute."""
+
+    def _cleanup_token(self, auth_token) -> bool:
+        """Refuse (and delete) this token once expired. knox also reads ALL the owner's other tokens on every call to
+        delete the expired ones: a query per request on the API's hot path, so the daily purge does that instead
+        (api.services.api_tokens_expired_purge); an expired token is refused here either way."""
+        if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+            username = auth_token.user.get_username()
+            auth_token.delete()
+            token_expired.send(sender=self.__class__, username=username, source="auth_token")
+            return True
+        return False
 
     def validate_user(self, auth_token):
         user, token = super().validate_user(auth_token)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from api.errors import Conflict
@@ -58,27 +58,50 @@ def idempotent_call(
     key = key.strip()
     if not key or len(key) > 200:  # IdempotencyKey.key's max_length
         raise ValidationError({"idempotency_key": "The Idempotency-Key header must be 1 to 200 characters."})
-    record = IdempotencyKey(user=user, key=key, request_hash=fingerprint, status_code=0, response_body="")
-    try:
-        with transaction.atomic():
-            record.save()
-    except IntegrityError:
+    record_id = _key_claim(user=user, key=key, fingerprint=fingerprint)
+    if record_id is None:
         earlier = IdempotencyKey.objects.get(user=user, key=key)
         if earlier.request_hash != fingerprint:
             raise Conflict(
                 f"The Idempotency-Key “{key}” was already used on {earlier.created_at:%d %b %Y %H:%M} UTC for a "
                 "different request; send a new key for a new request."
-            ) from None
+            )
         return earlier.status_code, earlier.response_body, True
     status, body = perform()
-    IdempotencyKey.objects.filter(pk=record.pk).update(status_code=status, response_body=body)
+    IdempotencyKey.objects.filter(pk=record_id).update(status_code=status, response_body=body)
     return status, body, False
+
+
+_CLAIM_SQL = """
+INSERT INTO {table} (user_id, key, request_hash, status_code, response_body, created_at)
+VALUES (%s, %s, %s, 0, '', %s)
+ON CONFLICT (user_id, key) DO NOTHING
+RETURNING id
+"""
+
+
+def _key_claim(*, user: User, key: str, fingerprint: str) -> int | None:
+    """Insert the key's row: its id, or None when (user, key) is already stored. ONE statement, no savepoint:
+    ON CONFLICT DO NOTHING waits for a concurrent request holding the same key exactly as the unique index makes
+    a plain INSERT wait, then does nothing if that request committed (PostgreSQL and SQLite alike)."""
+    table = connection.ops.quote_name(IdempotencyKey._meta.db_table)
+    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL.format(table=table), [user.pk, key, fingerprint, created_at])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 @transaction.atomic
 def idempotency_keys_purge(*, older_than: datetime.timedelta = datetime.timedelta(days=7)) -> int:
     """Forget keys older than a week (a CRM retries within minutes or hours, not weeks)."""
     return IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()[0]
+
+
+@transaction.atomic
+def api_tokens_expired_purge() -> int:
+    """Delete expired personal tokens (authentication refuses them anyway; this keeps the table to live ones)."""
+    return ApiToken.objects.filter(expiry__lt=timezone.now()).delete()[0]
 
 
 @transaction.atomic

@@ -2,8 +2,13 @@
 
 `progress_import` validates EVERY row first, set-based (a fixed number of queries however many rows: people, KPIs,
 who the importer may log for, external ids already stored), and writes nothing if any row is wrong: the caller gets
-every error with its line. A clean batch is inserted with bulk_create in `_entries_insert` (the one place the
-ledger is written in bulk), with its days' rollups (ProgressDay); everything it touched is marked stale for ONE coalesced recompute.
+every error with its line. A clean batch is inserted by `_entries_insert` (the one place the ledger is written in
+bulk) with its days' rollups (ProgressDay); everything it touched is marked stale for ONE coalesced recompute.
+
+100,000 rows take seconds (docs/benchmarks.md, "import"): validation builds no model instances (plain `NewEntry`
+rows), and on PostgreSQL the rows go in with ONE `COPY … FROM STDIN` (ids taken from the table's sequence first, so
+the result and the webhooks know them) and the rollup with ONE set-based upsert over those ids. SQLite keeps the
+portable path (bulk_create, then the rollup per 900 entries), with the same ledger and rollup.
 
 The rules are `progress_record`'s, row by row: a value with at most the KPI's decimals, not negative, not a float;
 a date up to the person's local today (backdated rows are normal: CRM sync lag); an active KPI; the importer is
@@ -13,18 +18,23 @@ skipped (counted as unchanged); the same id for another person or KPI is an erro
 """
 
 import datetime
+import io
+import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from goals.models import Goal, Kpi, MicroGoal, ProgressEntry
 from teams.models import Membership, User
 from teams.selectors import team_ids_with_ancestors, user_ids_visible_to
+from teams.validators import date_bounds
 
 from .progress import _clean_date, _clean_value
 from .recompute_queue import targets_mark_stale
@@ -33,6 +43,9 @@ from .rollups import rollups_add_entries
 INSERT_BATCH = 2000
 LOOKUP_CHUNK = 5000  # ids per IN (...) query: far below SQLite's and PostgreSQL's parameter limits
 NOTE_MAX, EXTERNAL_ID_MAX = 500, 200  # ProgressEntry.note's and external_id's max_length
+# A plain decimal in ASCII digits ("1250.50"): parsed straight to a Decimal, then `_clean_value` applies every rule.
+# Anything else (signs, exponents, other digits, junk) goes to `_clean_value` as text, for its exact message.
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+", re.ASCII)
 
 
 @dataclass
@@ -63,6 +76,19 @@ class ImportRejected(ValidationError):
         super().__init__([f"Line {e.line}, {e.field}: {e.message}" for e in errors[:50]])
 
 
+@dataclass(slots=True)
+class NewEntry:
+    """A validated row to insert: ids and clean values only (no model instance per row). `id` is set on insert."""
+
+    user_id: int
+    kpi_id: int
+    date: datetime.date
+    value: Decimal
+    note: str
+    external_id: str | None
+    id: int | None = None
+
+
 @dataclass
 class ImportResult:
     created: int = 0
@@ -71,16 +97,23 @@ class ImportResult:
 
 
 def progress_import_check(
-    *, rows: list[ImportRow], imported_by: User, source: str = ProgressEntry.Source.IMPORT
-) -> tuple[list[ProgressEntry], int]:
+    *,
+    rows: list[ImportRow],
+    imported_by: User,
+    source: str = ProgressEntry.Source.IMPORT,
+    progress: Callable[[list[ImportRow]], Iterable[ImportRow]] = lambda rows: rows,
+) -> tuple[list[NewEntry], int]:
     """Validate every row (nothing is written): the entries to create, and how many rows are already stored.
-    Raises ImportRejected with every error. Queries: about 6, plus one per 5,000 external ids."""
+    Raises ImportRejected with every error. Queries: about 6, plus one for the external ids (on SQLite one per
+    5,000). `progress` wraps the rows as they are checked (the command's progress bar)."""
     errors: list[RowError] = []
     users = _people(rows, imported_by)
     kpis = _kpis(rows)
     today_of: dict[int, datetime.date] = {}
-    entries: list[tuple[ImportRow, ProgressEntry]] = []
-    for row in rows:
+    earliest = date_bounds()[0]
+    clean_values: dict[tuple[int, str], Decimal] = {}
+    entries: list[tuple[ImportRow, NewEntry]] = []
+    for row in progress(rows):
         before = len(errors)
         user, kpi = users.get(str(row.user).strip().casefold()), kpis.get(str(row.kpi).strip().casefold())
         if user is None:
@@ -90,9 +123,9 @@ def progress_import_check(
         elif not kpi.is_active:
             errors.append(RowError(row.line, "kpi", f"The KPI “{kpi}” is archived: it takes no new progress."))
         date = _date(row, errors)
-        value = _value(row, kpi, errors)
+        value = _value(row, kpi, errors, clean_values)
         if user is not None and date is not None:
-            errors += _date_errors(row, date, user, today_of)
+            errors += _date_errors(row, date, user, today_of, earliest)
         note, external_id = (row.note or "").strip(), (row.external_id or "").strip() or None
         if len(note) > NOTE_MAX:
             errors.append(RowError(row.line, "note", f"Keep the note under {NOTE_MAX} characters."))
@@ -101,17 +134,7 @@ def progress_import_check(
                 RowError(row.line, "external_id", f"Keep the external id under {EXTERNAL_ID_MAX} characters.")
             )
         if len(errors) == before and user and kpi and date and value is not None:
-            entry = ProgressEntry(  # ids, not instances: 100,000 rows skip the related-object descriptors
-                user_id=user.id,
-                kpi_id=kpi.id,
-                date=date,
-                value=value,
-                note=note,
-                source=source,
-                external_id=external_id,
-                created_by_id=imported_by.id,
-            )
-            entries.append((row, entry))
+            entries.append((row, NewEntry(user.id, kpi.id, date, value, note, external_id)))
     new, unchanged = _without_known_ids(entries, source, errors)
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.line))
@@ -120,28 +143,87 @@ def progress_import_check(
 
 @transaction.atomic
 def progress_import(
-    *, rows: list[ImportRow], imported_by: User, source: str = ProgressEntry.Source.IMPORT
+    *,
+    rows: list[ImportRow],
+    imported_by: User,
+    source: str = ProgressEntry.Source.IMPORT,
+    progress: Callable[[list[ImportRow]], Iterable[ImportRow]] = lambda rows: rows,
 ) -> ImportResult:
     """Import every row or none (see the module notes). Returns how many entries were created and skipped."""
-    new, unchanged = progress_import_check(rows=rows, imported_by=imported_by, source=source)
+    new, unchanged = progress_import_check(rows=rows, imported_by=imported_by, source=source, progress=progress)
     try:
         with transaction.atomic():
-            created = _entries_insert(new)
+            created = _entries_insert(new, source=source, created_by=imported_by)
     except IntegrityError:  # a concurrent import stored some of the same external ids first
         raise ValidationError(
             "Another import with some of the same external ids finished first; run this one again "
             "(the rows already stored will be skipped)."
         ) from None
     _enqueue_touched_many(created)
-    return ImportResult(created=len(created), unchanged=unchanged, entry_ids=[e.id for e in created])
+    return ImportResult(created=len(created), unchanged=unchanged, entry_ids=[e.id for e in created if e.id])
 
 
-def _entries_insert(entries: list[ProgressEntry]) -> list[ProgressEntry]:
+def _entries_insert(entries: list[NewEntry], *, source: str, created_by: User) -> list[NewEntry]:
     """The ledger's one bulk write (anything kept in step with the entries is updated here, in the same transaction):
-    the entries, then their days' rollups (ProgressDay, set-based, the same delta as one entry's)."""
-    created = ProgressEntry.objects.bulk_create(entries, batch_size=INSERT_BATCH)
-    rollups_add_entries([e.id for e in created])
-    return created
+    the entries (their ids set, in the given order), then their days' rollups (ProgressDay, set-based, the same
+    delta as one entry's). A duplicate external id stored meanwhile raises IntegrityError on either path."""
+    if not entries:
+        return entries
+    if connection.vendor == "postgresql":
+        _entries_copy(entries, source=source, created_by=created_by)
+    else:
+        made = ProgressEntry.objects.bulk_create(
+            (
+                ProgressEntry(
+                    user_id=e.user_id,
+                    kpi_id=e.kpi_id,
+                    date=e.date,
+                    value=e.value,
+                    note=e.note,
+                    source=source,
+                    external_id=e.external_id,
+                    created_by_id=created_by.id,
+                )
+                for e in entries
+            ),
+            batch_size=INSERT_BATCH,
+        )
+        for entry, stored in zip(entries, made, strict=True):
+            entry.id = stored.id
+    rollups_add_entries([e.id for e in entries if e.id is not None])  # every id is set above
+    return entries
+
+
+_COPY_COLUMNS = (
+    "id, user_id, kpi_id, date, value, note, source, external_id, created_by_id, created_at, updated_at, void_reason"
+)
+# COPY's text format: a backslash, tab, newline or carriage return inside a value must be escaped; \N is NULL.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _entries_copy(entries: list[NewEntry], *, source: str, created_by: User) -> None:
+    """PostgreSQL: take one id per entry from the ledger's sequence (one query), then stream every row with one
+    COPY. The rows share one created_at, so within an import the later row (the higher id) is a day's latest,
+    as with bulk_create's increasing timestamps. Unlogged in connection.queries (COPY bypasses execute)."""
+    table = connection.ops.quote_name(ProgressEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s) ORDER BY 1",
+            [table, len(entries)],
+        )
+        for entry, (entry_id,) in zip(entries, cursor.fetchall(), strict=True):
+            entry.id = entry_id
+        now = timezone.now().isoformat()
+        tail = f"{source}\t{{}}\t{created_by.id}\t{now}\t{now}\t\n"  # source, external_id (per row), who, created, updated, no void_reason
+        lines = io.StringIO()
+        for e in entries:
+            external_id = "\\N" if e.external_id is None else e.external_id.translate(_COPY_ESCAPES)
+            note = e.note.translate(_COPY_ESCAPES)
+            lines.write(f"{e.id}\t{e.user_id}\t{e.kpi_id}\t{e.date.isoformat()}\t{e.value}\t{note}\t")
+            lines.write(tail.format(external_id))
+        lines.seek(0)
+        with connection.wrap_database_errors:  # a unique violation is Django's IntegrityError, as from execute()
+            cursor.cursor.copy_expert(f"COPY {table} ({_COPY_COLUMNS}) FROM STDIN", lines)
 
 
 def _people(rows: list[ImportRow], imported_by: User) -> dict[str, User]:
@@ -186,20 +268,28 @@ def _date(row: ImportRow, errors: list[RowError]) -> datetime.date | None:
         return None
 
 
-def _value(row: ImportRow, kpi: Kpi | None, errors: list[RowError]) -> Decimal | None:
+def _value(row: ImportRow, kpi: Kpi | None, errors: list[RowError], known: dict) -> Decimal | None:
+    """`_clean_value`'s result. `known` remembers each clean plain number per KPI: CRM files repeat values a lot."""
     if kpi is None:
         return None
+    value = row.value if isinstance(row.value, Decimal | int) else str(row.value).strip()
     try:
-        return _clean_value(row.value if isinstance(row.value, Decimal | int) else str(row.value).strip(), kpi)
+        if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
+            key = (kpi.id, value)
+            if key not in known:  # the same number as a Decimal skips the text checks that only explain non-numbers
+                known[key] = _clean_value(Decimal(value), kpi)  # a refused value raises: never kept
+            return known[key]
+        return _clean_value(value, kpi)
     except ValidationError as exc:
         errors += [RowError(row.line, "value", message) for message in exc.message_dict["value"]]
         return None
 
 
-def _date_errors(row: ImportRow, date, user: User, today_of: dict) -> list[RowError]:
+def _date_errors(row: ImportRow, date, user: User, today_of: dict, earliest: datetime.date) -> list[RowError]:
+    """`_clean_date`'s rules, asked only of dates outside [the earliest date kept, the person's today]."""
     if user.id not in today_of:
         today_of[user.id] = user.local_today()
-    if date <= today_of[user.id]:
+    if earliest <= date <= today_of[user.id]:
         return []
     try:
         _clean_date(date, user)
@@ -208,7 +298,7 @@ def _date_errors(row: ImportRow, date, user: User, today_of: dict) -> list[RowEr
     return []
 
 
-def _without_known_ids(entries, source: str, errors: list[RowError]) -> tuple[list[ProgressEntry], int]:
+def _without_known_ids(entries, source: str, errors: list[RowError]) -> tuple[list[NewEntry], int]:
     """Drop the rows whose external id is already stored for the same person and KPI; report reused ids."""
     first_line: dict[str, int] = {}
     for row, entry in entries:
@@ -225,14 +315,7 @@ def _without_known_ids(entries, source: str, errors: list[RowError]) -> tuple[li
             )
         else:
             first_line[entry.external_id] = row.line
-    ids, stored = list(first_line), dict[str | None, tuple[int, int]]()
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        stored |= {
-            external_id: (user_id, kpi_id)
-            for external_id, user_id, kpi_id in ProgressEntry.objects.filter(
-                source=source, external_id__in=ids[start : start + LOOKUP_CHUNK]
-            ).values_list("external_id", "user_id", "kpi_id")
-        }
+    stored = _stored_external_ids(list(first_line), source)
     new, unchanged = [], 0
     for row, entry in entries:
         known = stored.get(entry.external_id) if entry.external_id else None
@@ -252,7 +335,32 @@ def _without_known_ids(entries, source: str, errors: list[RowError]) -> tuple[li
     return new, unchanged
 
 
-def _enqueue_touched_many(entries: list[ProgressEntry]) -> None:
+def _stored_external_ids(ids: list[str], source: str) -> dict[str, tuple[int, int]]:
+    """{external id: (user id, KPI id)} of the given ids already stored for `source`. PostgreSQL: one query, the ids
+    as one array parameter; SQLite: one query per 5,000 ids (its parameter limit)."""
+    if not ids:
+        return {}
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(ProgressEntry._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT external_id, user_id, kpi_id FROM {table} "  # noqa: S608 (the table name is ours)
+                "WHERE source = %s AND external_id IS NOT NULL AND external_id = ANY(%s)",
+                [source, ids],
+            )
+            return {external_id: (user_id, kpi_id) for external_id, user_id, kpi_id in cursor.fetchall()}
+    stored: dict[str, tuple[int, int]] = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        stored |= {
+            str(external_id): (user_id, kpi_id)
+            for external_id, user_id, kpi_id in ProgressEntry.objects.filter(
+                source=source, external_id__in=ids[start : start + LOOKUP_CHUNK]
+            ).values_list("external_id", "user_id", "kpi_id")
+        }
+    return stored
+
+
+def _enqueue_touched_many(entries: list[NewEntry]) -> None:
     """Mark every active goal and micro goal the new entries may count for stale (ONE insert), and after commit
     ask for ONE coalesced recompute (goals/services/recompute_queue.py). Queries: 4, plus the insert.
 

@@ -193,10 +193,17 @@ _IDS_PER_STATEMENT = 900  # far below SQLite's variable limit
 
 def rollups_add_entries(entry_ids: Iterable[int]) -> None:
     """Add entries that were just created in bulk (bulk_create, imports, demo data, test set-up) to their
-    days: set-based, one statement per 900 entries, the same concurrency-safe delta as one entry's.
+    days: set-based, the same concurrency-safe delta as one entry's. PostgreSQL: ONE statement however
+    many entries (their ids as one array parameter); SQLite: one per 900 entries (its variable limit).
     Each entry must be added exactly once (voided ones are skipped: they never count)."""
     ids = sorted(set(entry_ids))
+    if not ids:
+        return
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            sql = _ADD_MANY_SQL.format(ids="SELECT unnest(%s::bigint[])", newer=_NEWER, **_tables())
+            cursor.execute(sql, [ids])
+            return
         for first in range(0, len(ids), _IDS_PER_STATEMENT):
             chunk = ids[first : first + _IDS_PER_STATEMENT]
             sql = _ADD_MANY_SQL.format(ids=", ".join(["%s"] * len(chunk)), newer=_NEWER, **_tables())

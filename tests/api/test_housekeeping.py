@@ -1,11 +1,13 @@
-"""The daily purge forgets week-old Idempotency-Keys and day-old unconfirmed uploads, and nothing newer."""
+"""The daily purge forgets week-old Idempotency-Keys, day-old unconfirmed uploads and expired API tokens, and nothing
+newer."""
 
 import datetime
 
 import pytest
 from django.utils import timezone
 
-from api.models import IdempotencyKey, PendingImport
+from api.models import ApiToken, IdempotencyKey, PendingImport
+from api.services import api_token_create
 from api.tasks import purge_exchange_records
 
 pytestmark = pytest.mark.django_db
@@ -24,3 +26,13 @@ def test_the_daily_purge_forgets_only_old_records(rep_a):
     assert purge_exchange_records() == 2
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["recent"]
     assert list(PendingImport.objects.values_list("filename", flat=True)) == ["new.csv"]
+
+
+def test_the_daily_purge_deletes_expired_tokens_and_keeps_live_ones(rep_a):
+    """Authentication refuses an expired token without reading the owner's other tokens: the purge removes them."""
+    expired, _ = api_token_create(user=rep_a, name="old sync", expires_in_days=1)
+    ApiToken.objects.filter(pk=expired.pk).update(expiry=timezone.now() - datetime.timedelta(minutes=1))
+    api_token_create(user=rep_a, name="live sync", expires_in_days=30)
+    api_token_create(user=rep_a, name="forever")
+    assert purge_exchange_records() == 1
+    assert sorted(ApiToken.objects.values_list("name", flat=True)) == ["forever", "live sync"]

@@ -4,6 +4,8 @@ The same rules and columns as the browser import (api/csv_io.py). Exits non-zero
 number, when any row is wrong; nothing is imported then. Rows whose external_id was already imported are skipped.
 """
 
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -42,15 +44,21 @@ class Command(BaseCommand):
                 rows, ignored = csv_io.parse_rows(text, progress=lambda reader: _counting(reader, bar))
             if ignored:
                 self.stdout.write(f"Ignored column(s): {', '.join(ignored)}")
-            self.stdout.write(f"Validating {len(rows):,} rows…")
             if check:
-                new, unchanged = services.progress_import_check(rows=rows, imported_by=importer)
+                with _bar("validating", rows) as bar:
+                    new, unchanged = services.progress_import_check(rows=rows, imported_by=importer, progress=bar)
                 self.stdout.write(
                     self.style.SUCCESS(f"All rows valid: {len(new):,} new, {unchanged:,} already imported.")
                 )
                 return
+            started = time.monotonic()
             with transaction.atomic():  # the entries and their webhook deliveries commit together
-                result = services.progress_import(rows=rows, imported_by=importer)
+                # The bar follows the validation, row by row; the write after it is one bulk statement (COPY on
+                # PostgreSQL) with no rows to count, so it is announced, then timed.
+                with _bar("validating", rows) as bar:
+                    result = services.progress_import(
+                        rows=rows, imported_by=importer, progress=_then_writing(bar, self)
+                    )
                 entries_recorded_emit(entry_ids=result.entry_ids)
         except (csv_io.CsvProblem, services.ImportRejected) as problem:
             for error in problem.errors[:SHOWN_ERRORS]:
@@ -62,7 +70,10 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(
-            self.style.SUCCESS(f"Imported {result.created:,} entries; skipped {result.unchanged:,} already imported.")
+            self.style.SUCCESS(
+                f"Imported {result.created:,} entries; skipped {result.unchanged:,} already imported "
+                f"({time.monotonic() - started:.1f} s)."
+            )
         )
 
 
@@ -70,3 +81,20 @@ def _counting(reader, bar):
     for cells in reader:
         bar.update()
         yield cells
+
+
+@contextmanager
+def _bar(desc: str, rows: list):
+    """A tqdm bar over the rows (hidden when the output is not a terminal), as a `progress=` wrapper."""
+    with tqdm(desc=desc, total=len(rows), unit=" rows", disable=None) as bar:
+        yield lambda items: _counting(items, bar)
+
+
+def _then_writing(progress, command):
+    """The validation's progress wrapper, then a line saying the write has started once every row is checked."""
+
+    def wrapped(rows):
+        yield from progress(rows)
+        command.stdout.write(f"Writing {len(rows):,} rows in one transaction…")
+
+    return wrapped
