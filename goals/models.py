@@ -229,7 +229,10 @@ class ProgressEntry(models.Model):
         API = "api", "API"
         IMPORT = "import", "Import"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="progress_entries")
+    # No index of its own: (user, date) below serves every "entries of this user" lookup.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="progress_entries", db_index=False
+    )
     kpi = models.ForeignKey(Kpi, on_delete=models.PROTECT, related_name="entries")
     date = models.DateField(validators=[validate_pacer_date])
     value = models.DecimalField(**VALUE)
@@ -241,8 +244,9 @@ class ProgressEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     voided_at = models.DateTimeField(null=True, blank=True)
+    # Indexed only where set (entry_voided_by below): a full index would hold a NULL for every live entry.
     voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     void_reason = models.CharField(max_length=500, blank=True)
 
@@ -265,6 +269,8 @@ class ProgressEntry(models.Model):
                 fields=["kpi", "user", "date"], name="entry_kpi_user_date", condition=Q(voided_at__isnull=True)
             ),
             models.Index(fields=["user", "date"]),
+            # Who voided what (the PROTECT check when a user is deleted); live entries are not in it.
+            models.Index(fields=["voided_by"], name="entry_voided_by", condition=Q(voided_by__isnull=False)),
         ]
 
     def __str__(self):

@@ -37,7 +37,6 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from goals import pace
@@ -51,6 +50,7 @@ from goals.models import (
     ProgressDay,
     ProgressEntry,
     ProgressEntryRevision,
+    StaleTarget,
 )
 from goals.numbers import exact_sum
 from goals.selectors import entry_rewritable_by
@@ -60,7 +60,6 @@ from teams.models import AuditEvent, Membership, Team, User
 from teams.selectors import (
     active_memberships,
     calendars_for_teams,
-    team_ids_with_ancestors,
     team_ids_with_descendants,
     team_parents,
     user_ids_visible_to,
@@ -68,7 +67,7 @@ from teams.selectors import (
 from teams.validators import NON_ASCII_DIGITS_MESSAGE, has_non_ascii_digits, validate_pacer_date
 
 from . import rollups
-from .recompute_queue import targets_mark_stale
+from .enqueue import request_stale_recompute
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +114,7 @@ def progress_record(
       KPI is refused.
 
     The day's rollup (ProgressDay) is updated in the same transaction; the goals and micro goals the
-    entry touches (see `_touched`) are marked stale, and after commit one coalesced recompute is asked
+    entry touches (see `_TOUCHED_SQL`) are marked stale, and after commit one coalesced recompute is asked
     for (goals/services/recompute_queue.py).
     """
     _check_may_act(actor=created_by, user=user, verb="log")
@@ -347,44 +346,73 @@ def _same_entry(existing: ProgressEntry, attempted: ProgressEntry) -> ProgressEn
 
 
 def _enqueue_touched(*, user_id: int, kpi_id: int, dates: Iterable[datetime.date]) -> None:
-    """Mark what the change touches stale (coalesced: no recompute task per entry)."""
-    goal_ids, micro_goal_ids = _touched(user_id=user_id, kpi_id=kpi_id, dates=set(dates))
-    targets_mark_stale(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)
-
-
-def _touched(*, user_id: int, kpi_id: int, dates: set[datetime.date]) -> tuple[list[int], list[int]]:
-    """Ids of the active goals and micro goals an entry of this user and KPI on these dates counts for.
-
-    Goals on the KPI whose window contains a date, owned by the user or by a team the user was a rep
-    of on a date, or any team above it; the user's micro goals on the KPI whose window contains a date.
-    A forecast also reads the history before its window (goals/pace.py): so the same goals and micro goals
-    starting within that history after a date, and — for the team fallback of the prior — the personal goals
-    and micro goals, starting after a date, of the current reps of those teams.
-    Five queries whatever the number of goals or dates (rep teams, team tree, teammates, goals, micro goals).
-    With two dates (an edit that moves an entry) the result may include a goal that only one date
-    touches through the other date's team: a harmless extra recompute, never a missed one.
-    """
-    on_a_date, in_window, ahead = Q(pk__in=[]), Q(pk__in=[]), Q(pk__in=[])
+    """Mark what the change touches stale (coalesced: no recompute task per entry): ONE statement that finds the
+    goals and micro goals (`_TOUCHED_SQL`) and inserts their stale marks, then, after commit, one request for
+    the coalesced recompute when anything was marked."""
+    ops = connection.ops
     # Calendar days that surely cover FORECAST_HISTORY_WORKING_DAYS working days (weekends, holidays).
     history = datetime.timedelta(days=2 * settings.PACER["FORECAST_HISTORY_WORKING_DAYS"] + 14)
-    for day in dates:
-        on_a_date |= Q(active_from__lte=day) & (Q(active_to__isnull=True) | Q(active_to__gte=day))
-        in_window |= Q(start_date__lte=day + history, due_date__gte=day)
-        ahead |= Q(start_date__gt=day, start_date__lte=day + history)
-    rep_teams = Membership.objects.filter(on_a_date, user_id=user_id, role=Membership.Role.REP)
-    teams = team_ids_with_ancestors(set(rep_teams.values_list("team_id", flat=True)))
-    teammates = set(
-        active_memberships(org_today())
-        .filter(role=Membership.Role.REP, team_id__in=teams)
-        .values_list("user_id", flat=True)
+    days = sorted(set(dates))
+    today = ops.adapt_datefield_value(org_today())
+    params = [x for day in days for x in (ops.adapt_datefield_value(day), ops.adapt_datefield_value(day + history))]
+    rep = Membership.Role.REP.value
+    params += [user_id, rep, rep, today, today]
+    now = ops.adapt_datetimefield_value(timezone.now())
+    params += [now, StaleTarget.Kind.GOAL.value, Goal.Status.ACTIVE.value, kpi_id, user_id]
+    params += [now, StaleTarget.Kind.MICRO_GOAL.value, MicroGoal.Status.ACTIVE.value, kpi_id, user_id]
+    sql = _TOUCHED_SQL.format(
+        days=", ".join(["(%s, %s)"] * len(days)),
+        **{name: ops.quote_name(model._meta.db_table) for name, model in _TOUCHED_TABLES.items()},
     )
-    goals = Goal.objects.filter(status=Goal.Status.ACTIVE, kpi_id=kpi_id).filter(
-        (in_window & (Q(owner_user_id=user_id) | Q(owner_team_id__in=teams))) | (ahead & Q(owner_user_id__in=teammates))
-    )
-    micro_goals = MicroGoal.objects.filter(status=MicroGoal.Status.ACTIVE, kpi_id=kpi_id).filter(
-        (in_window & Q(assignee_id=user_id)) | (ahead & Q(assignee_id__in=teammates))
-    )
-    return list(goals.values_list("id", flat=True)), list(micro_goals.values_list("id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        marked = cursor.rowcount
+    if marked > 0:
+        transaction.on_commit(request_stale_recompute)
+
+
+_TOUCHED_TABLES = {"membership": Membership, "team": Team, "goal": Goal, "micro": MicroGoal, "stale": StaleTarget}
+# The active goals and micro goals an entry of this user and KPI on these dates counts for, marked stale.
+# Goals on the KPI whose window contains a date, owned by the user or by a team the user was a rep of on a date,
+# or any team above it; the user's micro goals on the KPI whose window contains a date. A forecast also reads
+# the history before its window (goals/pace.py): so the same goals and micro goals starting within that history
+# after a date (`horizon`), and — for the team fallback of the prior — the personal goals and micro goals,
+# starting after a date, of those teams' reps today. With two dates (an edit that moves an entry) this may
+# include a goal that only one date touches through the other date's team: a harmless extra recompute, never a
+# missed one. Portable: PostgreSQL and SQLite both take a recursive CTE as an INSERT's query (the INSERT first,
+# so that SQLite's driver reports the rowcount).
+_TOUCHED_SQL = """
+INSERT INTO {stale} (kind, target_id, marked_at)
+WITH RECURSIVE
+days (day, horizon) AS (VALUES {days}),
+teams (id) AS (
+    SELECT m.team_id FROM {membership} m JOIN days d
+      ON m.active_from <= d.day AND (m.active_to IS NULL OR m.active_to >= d.day)
+    WHERE m.user_id = %s AND m.role = %s
+    UNION
+    SELECT t.parent_id FROM {team} t JOIN teams ON t.id = teams.id WHERE t.parent_id IS NOT NULL
+),
+teammates (user_id) AS (
+    SELECT m.user_id FROM {membership} m
+    WHERE m.role = %s AND m.team_id IN (SELECT id FROM teams)
+      AND m.active_from <= %s AND (m.active_to IS NULL OR m.active_to >= %s)
+)
+SELECT kind, target_id, marked_at FROM (
+    SELECT %s AS marked_at, %s AS kind, g.id AS target_id FROM {goal} g
+    WHERE g.status = %s AND g.kpi_id = %s AND (
+        ((g.owner_user_id = %s OR g.owner_team_id IN (SELECT id FROM teams))
+         AND EXISTS (SELECT 1 FROM days d WHERE g.start_date <= d.horizon AND g.due_date >= d.day))
+        OR (g.owner_user_id IN (SELECT user_id FROM teammates)
+            AND EXISTS (SELECT 1 FROM days d WHERE g.start_date > d.day AND g.start_date <= d.horizon)))
+    UNION ALL
+    SELECT %s, %s, mg.id FROM {micro} mg
+    WHERE mg.status = %s AND mg.kpi_id = %s AND (
+        (mg.assignee_id = %s
+         AND EXISTS (SELECT 1 FROM days d WHERE mg.start_date <= d.horizon AND mg.due_date >= d.day))
+        OR (mg.assignee_id IN (SELECT user_id FROM teammates)
+            AND EXISTS (SELECT 1 FROM days d WHERE mg.start_date > d.day AND mg.start_date <= d.horizon)))
+) AS touched
+"""
 
 
 # --- the engine -----------------------------------------------------------------------------------------

@@ -111,29 +111,62 @@ def progress_import_check(
     kpis = _kpis(rows)
     today_of: dict[int, datetime.date] = {}
     earliest = date_bounds()[0]
-    clean_values: dict[tuple[int, str], Decimal] = {}
+    # Files repeat the same people, KPIs, dates and values on thousands of rows: each distinct raw value is
+    # resolved (and its messages written) once. The messages only depend on the value, so they are the same.
+    user_of: dict = {}
+    kpi_of: dict = {}
+    date_of: dict = {}
+    date_errors: dict[tuple[int, datetime.date], list[str]] = {}
+    values: dict[tuple[int, str], tuple[Decimal | None, list[str]]] = {}
     entries: list[tuple[ImportRow, NewEntry]] = []
     for row in progress(rows):
-        before = len(errors)
-        user, kpi = users.get(str(row.user).strip().casefold()), kpis.get(str(row.kpi).strip().casefold())
+        line, wrong = row.line, False
+        if (user := user_of.get(row.user, _UNSEEN)) is _UNSEEN:
+            user = user_of[row.user] = users.get(str(row.user).strip().casefold())
         if user is None:
-            errors.append(RowError(row.line, "user", f"No person you can log progress for matches “{row.user}”."))
-        if kpi is None:
-            errors.append(RowError(row.line, "kpi", f"No KPI matches “{row.kpi}” (give its id or its name)."))
-        elif not kpi.is_active:
-            errors.append(RowError(row.line, "kpi", f"The KPI “{kpi}” is archived: it takes no new progress."))
-        date = _date(row, errors)
-        value = _value(row, kpi, errors, clean_values)
+            errors.append(RowError(line, "user", f"No person you can log progress for matches “{row.user}”."))
+            wrong = True
+        if (found := kpi_of.get(row.kpi, _UNSEEN)) is _UNSEEN:
+            found = kpi_of[row.kpi] = _kpi_or_message(kpis, row.kpi)
+        kpi, kpi_message = found
+        if kpi_message:
+            errors.append(RowError(line, "kpi", kpi_message))
+            wrong = True
+        if (date := date_of.get(row.date, _UNSEEN)) is _UNSEEN:
+            date = date_of[row.date] = _date(row.date)
+        if date is None:
+            errors.append(RowError(line, "date", f"“{row.date}” is not a date: write it as YYYY-MM-DD."))
+            wrong = True
+        value = None
+        if kpi is not None:
+            if isinstance(row.value, str):  # text only: Decimal("1.0") == Decimal("1.00") but their decimals differ
+                key = (kpi.id, row.value)
+                if key not in values:
+                    values[key] = _value(row.value, kpi)
+                value, messages = values[key]
+            else:
+                value, messages = _value(row.value, kpi)
+            if messages:
+                errors += [RowError(line, "value", message) for message in messages]
+                wrong = True
         if user is not None and date is not None:
-            errors += _date_errors(row, date, user, today_of, earliest)
+            if user.id not in today_of:
+                today_of[user.id] = user.local_today()
+            if not earliest <= date <= today_of[user.id]:  # `_clean_date`'s rules, asked only outside the bounds
+                key = (user.id, date)
+                if key not in date_errors:
+                    date_errors[key] = _date_messages(date, user)
+                if date_errors[key]:
+                    errors += [RowError(line, "date", message) for message in date_errors[key]]
+                    wrong = True
         note, external_id = (row.note or "").strip(), (row.external_id or "").strip() or None
         if len(note) > NOTE_MAX:
-            errors.append(RowError(row.line, "note", f"Keep the note under {NOTE_MAX} characters."))
+            errors.append(RowError(line, "note", f"Keep the note under {NOTE_MAX} characters."))
+            wrong = True
         if external_id and len(external_id) > EXTERNAL_ID_MAX:
-            errors.append(
-                RowError(row.line, "external_id", f"Keep the external id under {EXTERNAL_ID_MAX} characters.")
-            )
-        if len(errors) == before and user and kpi and date and value is not None:
+            errors.append(RowError(line, "external_id", f"Keep the external id under {EXTERNAL_ID_MAX} characters."))
+            wrong = True
+        if not wrong and user and kpi and date and value is not None:
             entries.append((row, NewEntry(user.id, kpi.id, date, value, note, external_id)))
     new, unchanged = _without_known_ids(entries, source, errors)
     if errors:
@@ -202,16 +235,12 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 
 def _entries_copy(entries: list[NewEntry], *, source: str, created_by: User) -> None:
-    """PostgreSQL: take one id per entry from the ledger's sequence (one query), then stream every row with one
-    COPY. The rows share one created_at, so within an import the later row (the higher id) is a day's latest,
+    """PostgreSQL: take one id per entry from the ledger's sequence (`_ids_allocate`, one query), then stream every
+    row with one COPY. The rows share one created_at, so within an import the later row (the higher id) is a day's latest,
     as with bulk_create's increasing timestamps. Unlogged in connection.queries (COPY bypasses execute)."""
     table = connection.ops.quote_name(ProgressEntry._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s) ORDER BY 1",
-            [table, len(entries)],
-        )
-        for entry, (entry_id,) in zip(entries, cursor.fetchall(), strict=True):
+        for entry, entry_id in zip(entries, _ids_allocate(cursor, table, len(entries)), strict=True):
             entry.id = entry_id
         now = timezone.now().isoformat()
         tail = f"{source}\t{{}}\t{created_by.id}\t{now}\t{now}\t\n"  # source, external_id (per row), who, created, updated, no void_reason
@@ -224,6 +253,21 @@ def _entries_copy(entries: list[NewEntry], *, source: str, created_by: User) -> 
         lines.seek(0)
         with connection.wrap_database_errors:  # a unique violation is Django's IntegrityError, as from execute()
             cursor.cursor.copy_expert(f"COPY {table} ({_COPY_COLUMNS}) FROM STDIN", lines)
+
+
+# The sequence hands out n ids; nearly always a run, then only its ends travel back (100,000 ids as rows cost
+# ~0.9 s to send and read). With a concurrent writer's ids in between, the ids come back as one sorted array.
+_IDS_SQL = """
+SELECT MIN(id), MAX(id), CASE WHEN MAX(id) - MIN(id) + 1 = COUNT(*) THEN NULL ELSE array_agg(id ORDER BY id) END
+FROM (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS id FROM generate_series(1, %s)) AS allocated
+"""
+
+
+def _ids_allocate(cursor, table: str, n: int) -> Iterable[int]:
+    """n new ids of the ledger, increasing (so a later row is a day's later entry). One query."""
+    cursor.execute(_IDS_SQL, [table, n])
+    first, last, scattered = cursor.fetchone()
+    return range(first, last + 1) if scattered is None else scattered
 
 
 def _people(rows: list[ImportRow], imported_by: User) -> dict[str, User]:
@@ -258,43 +302,45 @@ def _kpis(rows: list[ImportRow]) -> dict[str, Kpi]:
     return found
 
 
-def _date(row: ImportRow, errors: list[RowError]) -> datetime.date | None:
-    if isinstance(row.date, datetime.date) and not isinstance(row.date, datetime.datetime):
-        return row.date
-    try:
-        return datetime.date.fromisoformat(str(row.date).strip())
-    except ValueError:
-        errors.append(RowError(row.line, "date", f"“{row.date}” is not a date: write it as YYYY-MM-DD."))
-        return None
+_UNSEEN = object()  # a cache miss (None is a cached "not found")
 
 
-def _value(row: ImportRow, kpi: Kpi | None, errors: list[RowError], known: dict) -> Decimal | None:
-    """`_clean_value`'s result. `known` remembers each clean plain number per KPI: CRM files repeat values a lot."""
+def _kpi_or_message(kpis: dict[str, Kpi], ref) -> tuple[Kpi | None, str]:
+    """(the KPI, "") or (the KPI or None, why the row cannot use it)."""
+    kpi = kpis.get(str(ref).strip().casefold())
     if kpi is None:
+        return None, f"No KPI matches “{ref}” (give its id or its name)."
+    if not kpi.is_active:
+        return kpi, f"The KPI “{kpi}” is archived: it takes no new progress."
+    return kpi, ""
+
+
+def _date(raw) -> datetime.date | None:
+    if isinstance(raw, datetime.date) and not isinstance(raw, datetime.datetime):
+        return raw
+    try:
+        return datetime.date.fromisoformat(str(raw).strip())
+    except ValueError:
         return None
-    value = row.value if isinstance(row.value, Decimal | int) else str(row.value).strip()
+
+
+def _value(raw, kpi: Kpi) -> tuple[Decimal | None, list[str]]:
+    """`_clean_value`'s result, or its messages. A plain number in ASCII digits goes in as a Decimal (the text checks
+    only explain non-numbers); anything else as given, for `_clean_value`'s exact message."""
+    value = raw if isinstance(raw, Decimal | int) else str(raw).strip()
     try:
         if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
-            key = (kpi.id, value)
-            if key not in known:  # the same number as a Decimal skips the text checks that only explain non-numbers
-                known[key] = _clean_value(Decimal(value), kpi)  # a refused value raises: never kept
-            return known[key]
-        return _clean_value(value, kpi)
+            return _clean_value(Decimal(value), kpi), []
+        return _clean_value(value, kpi), []
     except ValidationError as exc:
-        errors += [RowError(row.line, "value", message) for message in exc.message_dict["value"]]
-        return None
+        return None, exc.message_dict["value"]
 
 
-def _date_errors(row: ImportRow, date, user: User, today_of: dict, earliest: datetime.date) -> list[RowError]:
-    """`_clean_date`'s rules, asked only of dates outside [the earliest date kept, the person's today]."""
-    if user.id not in today_of:
-        today_of[user.id] = user.local_today()
-    if earliest <= date <= today_of[user.id]:
-        return []
+def _date_messages(date: datetime.date, user: User) -> list[str]:
     try:
         _clean_date(date, user)
     except ValidationError as exc:
-        return [RowError(row.line, "date", message) for message in exc.message_dict["date"]]
+        return exc.message_dict["date"]
     return []
 
 

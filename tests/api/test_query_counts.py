@@ -67,11 +67,11 @@ def test_list_endpoints_cost_the_same_for_5_and_200_reps(world, client_for):
 
 # The CRM write path, POST /api/v1/progress-entries/ with an Idempotency-Key, as a rep's token (bench/http_post.py):
 # auth (1), the key claimed (1), the KPI (1), progress_record's savepoint and release (2), the entry (1), its day's
-# rollup upsert (1), what it touches (5: rep teams, team tree, teammates, goals, micro goals), the stale marks (1),
-# webhook subscribers (1), the stored response (1); and here 2 for the request's transaction, a savepoint inside the
-# test's own. In production that transaction costs no statement, and after its commit the coalesced recompute is
-# requested (2): 17 there too.
-POST_QUERIES = 17
+# rollup upsert (1), what it touches and its stale marks (1: one INSERT … SELECT over rep teams, team tree, teammates,
+# goals and micro goals; it was 6), webhook subscribers (1), the stored response (1); and here 2 for the request's
+# transaction, a savepoint inside the test's own. In production that transaction costs no statement, and after its
+# commit the coalesced recompute is requested (2): 12 there too.
+POST_QUERIES = 12
 
 
 def test_logging_an_entry_over_the_api_costs_the_same_for_5_and_200_reps(world, client_for, django_assert_num_queries):

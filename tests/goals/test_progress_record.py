@@ -262,10 +262,11 @@ def test_rep_cannot_void_another_reps_entry(rep_a, rep_b, revenue):
 
 
 def test_record_runs_a_fixed_small_number_of_queries(rep_a, revenue, django_assert_num_queries):
-    # SAVEPOINT, INSERT, the day's rollup upsert, then the touched goals: rep teams on the date, team tree,
-    # the teams' current reps (whose forecasts may lean on the team's rate), goals, micro goals; RELEASE
-    # SAVEPOINT. (No goal touched: nothing marked stale, no recompute asked for.)
-    with django_assert_num_queries(9):
+    # SAVEPOINT, INSERT, the day's rollup upsert, then ONE statement that finds the touched goals and micro
+    # goals (rep teams on the date, the teams above, the teams' current reps, whose forecasts may lean on the
+    # team's rate) and inserts their stale marks; RELEASE SAVEPOINT. (No goal touched: nothing marked stale, no
+    # recompute asked for.)
+    with django_assert_num_queries(5):
         record(rep_a, revenue)
 
 
@@ -276,15 +277,15 @@ def test_record_touching_goals_adds_one_stale_insert_however_many(
     monkeypatch.setattr("goals.tasks.recompute_stale.delay", lambda: None)
     window = {"start_date": YESTERDAY - datetime.timedelta(days=7), "due_date": YESTERDAY}
     GoalFactory.create_batch(goals, owner_team=team_a, kpi=revenue, **window)
-    # As above, plus ONE insert of the stale marks; after commit, ONE conditional update that asks for the
-    # coalesced recompute (a recompute task is sent only if none is queued). No goal row is locked or read twice.
-    with django_assert_num_queries(9 + 1 + 1), django_capture_on_commit_callbacks(execute=True):
+    # As above (the same statement inserts the stale marks); after commit, ONE conditional update that asks for
+    # the coalesced recompute (a recompute task is sent only if none is queued). No goal row is locked or read.
+    with django_assert_num_queries(5 + 1), django_capture_on_commit_callbacks(execute=True):
         record(rep_a, revenue)
 
 
 def test_record_with_an_external_id_adds_the_dedupe_check(rep_a, revenue, django_assert_num_queries):
     # As above, plus: SELECT the (source, external_id) entry, and a SAVEPOINT / RELEASE around the INSERT.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(8):
         record(rep_a, revenue, source="api", external_id="crm-1")
     # A repeat: SAVEPOINT, SELECT the existing entry, RELEASE. Nothing else.
     with django_assert_num_queries(3):
@@ -293,5 +294,5 @@ def test_record_with_an_external_id_adds_the_dedupe_check(rep_a, revenue, django
 
 def test_manager_recording_for_a_rep_adds_the_permission_check(manager_a, rep_a, revenue, django_assert_num_queries):
     # As for the rep, plus who the manager may act for: teams managed, team tree, their members.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(8):
         record(rep_a, revenue, created_by=manager_a)
