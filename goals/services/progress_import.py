@@ -257,9 +257,11 @@ def _entries_copy(entries: list[NewEntry], *, source: str, created_by: User) -> 
 
 # The sequence hands out n ids; nearly always a run, then only its ends travel back (100,000 ids as rows cost
 # ~0.9 s to send and read). With a concurrent writer's ids in between, the ids come back as one sorted array.
+# The sequence is looked up once (a sub-select), not per id: per id it cost 0.33 s of the 0.37 s.
 _IDS_SQL = """
 SELECT MIN(id), MAX(id), CASE WHEN MAX(id) - MIN(id) + 1 = COUNT(*) THEN NULL ELSE array_agg(id ORDER BY id) END
-FROM (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS id FROM generate_series(1, %s)) AS allocated
+FROM (SELECT nextval((SELECT pg_get_serial_sequence(%s, 'id')::regclass)) AS id FROM generate_series(1, %s))
+    AS allocated
 """
 
 

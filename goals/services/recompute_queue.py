@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -74,11 +74,19 @@ def recompute_flight_request() -> bool:
     """Note that a pass is wanted. True when the caller should queue the task: no task is queued yet, or
     the one queued is older than the lease (lost with a purged queue or a dead broker)."""
     now = timezone.now()
-    wanted = Q(pending_since__isnull=True) | Q(pending_since__lt=now - _lease())
-    if RecomputeFlight.objects.filter(wanted, id=1).update(pending_since=now):
-        return True
-    if RecomputeFlight.objects.filter(id=1).exists():
-        return False
+    # Every writer runs this after its commit: plain SQL, as the ORM's Q trees and compiler cost more CPU than the
+    # statements (docs/benchmarks.md, "HTTP"). The same two statements as .filter().update() and .exists().
+    ops, table = connection.ops, connection.ops.quote_name(RecomputeFlight._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET pending_since = %s WHERE id = 1 AND (pending_since IS NULL OR pending_since < %s)",  # noqa: S608 (our table)
+            [ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(now - _lease())],
+        )
+        if cursor.rowcount:
+            return True
+        cursor.execute(f"SELECT 1 FROM {table} WHERE id = 1")  # noqa: S608 (our table)
+        if cursor.fetchone() is not None:
+            return False
     RecomputeFlight.objects.get_or_create(id=1, defaults={"pending_since": now})  # e.g. after a flush
     return True
 
