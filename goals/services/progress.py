@@ -353,6 +353,8 @@ def _enqueue_touched(*, user_id: int, kpi_id: int, dates: Iterable[datetime.date
     # Calendar days that surely cover FORECAST_HISTORY_WORKING_DAYS working days (weekends, holidays).
     history = datetime.timedelta(days=2 * settings.PACER["FORECAST_HISTORY_WORKING_DAYS"] + 14)
     days = sorted(set(dates))
+    if not days:
+        return
     today = ops.adapt_datefield_value(org_today())
     params = [x for day in days for x in (ops.adapt_datefield_value(day), ops.adapt_datefield_value(day + history))]
     rep = Membership.Role.REP.value
