@@ -140,10 +140,10 @@ def progress_import_check(
         value = None
         if kpi is not None:
             if isinstance(row.value, str):  # text only: Decimal("1.0") == Decimal("1.00") but their decimals differ
-                key = (kpi.id, row.value)
-                if key not in values:
-                    values[key] = _value(row.value, kpi)
-                value, messages = values[key]
+                value_key = (kpi.id, row.value)
+                if value_key not in values:
+                    values[value_key] = _value(row.value, kpi)
+                value, messages = values[value_key]
             else:
                 value, messages = _value(row.value, kpi)
             if messages:
@@ -153,11 +153,11 @@ def progress_import_check(
             if user.id not in today_of:
                 today_of[user.id] = user.local_today()
             if not earliest <= date <= today_of[user.id]:  # `_clean_date`'s rules, asked only outside the bounds
-                key = (user.id, date)
-                if key not in date_errors:
-                    date_errors[key] = _date_messages(date, user)
-                if date_errors[key]:
-                    errors += [RowError(line, "date", message) for message in date_errors[key]]
+                day_key = (user.id, date)
+                if day_key not in date_errors:
+                    date_errors[day_key] = _date_messages(date, user)
+                if date_errors[day_key]:
+                    errors += [RowError(line, "date", message) for message in date_errors[day_key]]
                     wrong = True
         note, external_id = (row.note or "").strip(), (row.external_id or "").strip() or None
         if len(note) > NOTE_MAX:

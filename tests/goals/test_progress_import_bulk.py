@@ -158,3 +158,28 @@ def test_plain_and_unusual_numbers_follow_the_same_rules(reps, manager_a):
         Decimal("12.50"),
         Decimal("12.50"),
     ]
+
+
+@pytest.mark.postgres
+def test_ids_with_another_writers_ids_in_between_still_match_the_rows(reps, manager_a):
+    """The ids come back as a run's two ends or, when other writers took ids in between, as one array: simulated
+    with a sequence that steps by 3. Each row gets its own id, in the rows' order, and the rollups agree."""
+    kpi = KpiFactory(name="Gaps", decimal_places=2)
+    rows = _rows(reps, kpi, "g:", 50)
+    sequence = "pg_get_serial_sequence(%s, 'id')"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sequence}", [ProgressEntry._meta.db_table])
+        (name,) = cursor.fetchone()
+        cursor.execute(f"ALTER SEQUENCE {name} INCREMENT BY 3")
+        try:
+            result = services.progress_import(rows=rows, imported_by=manager_a)
+        finally:
+            cursor.execute(f"ALTER SEQUENCE {name} INCREMENT BY 1")
+    ids = result.entry_ids
+    assert len(set(ids)) == 50 and ids == sorted(ids) and ids[1] - ids[0] == 3
+    stored = dict(ProgressEntry.objects.filter(kpi=kpi).values_list("id", "external_id"))
+    assert [stored[i] or "" for i in ids] == [r.external_id for r in rows]
+    assert services.rollups_verify() == []
+    # Without gaps: a run, the ids consecutive.
+    more = services.progress_import(rows=_rows(reps, kpi, "h:", 20), imported_by=manager_a).entry_ids
+    assert more == list(range(more[0], more[0] + 20))
