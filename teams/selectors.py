@@ -141,9 +141,9 @@ def membership_get_current(*, team: Team, id: int) -> Membership:
 
 
 def membership_get_for_user(*, user: User, id: int) -> Membership:
-    """A membership (current, upcoming or ended) of a team the user may see or of a team below one, with its user
-    and team: the memberships the team's member lists show. 404 alike for missing and not-yours. Queries: 1 for an
-    admin, else 5 (the teams the user sees, the team tree, the membership)."""
+    """A membership (current, upcoming or ended) of a team the user may see or of a team below one (whose members
+    that team's member list shows), with its user and team. 404 alike for missing and not-yours. Queries: 1 for an
+    admin, else 6 (the team tree, the teams the user sees: 4, the membership)."""
     memberships = Membership.objects.select_related("user", "team")
     if not user.is_staff:
         parents = _parents()
