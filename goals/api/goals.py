@@ -102,9 +102,8 @@ def _exact(help_text: str, **kwargs) -> ExactDecimal:
 
 class FiguresSerializer(serializers.Serializer):
     """Documents goals.figures.GoalFigures.as_dict(), which the API returns as is: the same figures, by the same
-    definitions (goals/pace.py), as the goal page, Today, the dashboard and the emails. Percentages and the
-    forecast are unrounded: round them to display. tests/api/test_goal_figures.py keeps this list and the
-    dataclass's fields the same."""
+    definitions (goals/pace.py), as the goal page, Today, the dashboard and the emails. Percentages are unrounded:
+    round them to display. tests/api/test_goal_figures.py keeps this list and the dataclass's fields the same."""
 
     current = _exact("The value so far (the engine's, from the ledger).")
     target = _exact("The target value.")
