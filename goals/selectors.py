@@ -48,6 +48,7 @@ from teams.calendar import WorkingCalendar, org_today
 from teams.models import Membership, Team, User
 from teams.selectors import (
     active_memberships,
+    calendars_for_reps,
     calendars_for_teams,
     managed_team_ids,
     rep_membership,
@@ -132,6 +133,12 @@ def entry_list_for_user(*, user: User) -> QuerySet[ProgressEntry]:
 
 def entry_get_for_user(*, user: User, id: int) -> ProgressEntry:
     return get_object_or_404(entry_list_for_user(user=user), id=id)
+
+
+def revision_list_for_entry(*, entry: ProgressEntry) -> QuerySet[ProgressEntryRevision]:
+    """The entry's corrections (edits and its void), oldest first, with who made them. The entry is one the caller
+    may see (entry_get_for_user): so is its history. Queries: 1."""
+    return entry.revisions.select_related("changed_by").order_by("changed_at", "id")
 
 
 def entry_rewritable_by(*, user: User, entry: ProgressEntry) -> bool:
@@ -517,6 +524,19 @@ def goal_figures_attach(goals, *, today: datetime.date) -> None:
     calendars = calendars_for_goals(goals=goals)
     for goal in goals:
         goal.figures = figures_for(goal, calendar=calendars[goal.id], today=today)
+
+
+def micro_goal_figures_attach(micro_goals, *, today: datetime.date) -> None:
+    """Set `micro_goal.figures` (goals.figures.GoalFigures) on each micro goal, on its assignee's current rep team's
+    calendar (Monday–Friday without one), as the engine and Today count it. Queries: at most 3, whatever the number
+    of micro goals."""
+    micro_goals = list(micro_goals)
+    calendars = calendars_for_reps(user_ids={m.assignee_id for m in micro_goals})
+    default = WorkingCalendar()
+    for micro_goal in micro_goals:
+        micro_goal.figures = figures_for(
+            micro_goal, calendar=calendars.get(micro_goal.assignee_id, default), today=today
+        )
 
 
 def local_now_by_timezone(now: datetime.datetime) -> dict[str, datetime.datetime]:

@@ -140,6 +140,18 @@ def membership_get_current(*, team: Team, id: int) -> Membership:
     return get_object_or_404(active_memberships().filter(team=team).select_related("user", "team"), id=id)
 
 
+def membership_get_for_user(*, user: User, id: int) -> Membership:
+    """A membership (current, upcoming or ended) of a team the user may see or of a team below one (whose members
+    that team's member list shows), with its user and team. 404 alike for missing and not-yours. Queries: 1 for an
+    admin, else 6 (the team tree, the teams the user sees: 4, the membership)."""
+    memberships = Membership.objects.select_related("user", "team")
+    if not user.is_staff:
+        parents = _parents()
+        visible = team_list_for_user(user=user).values_list("id", flat=True)
+        memberships = memberships.filter(team_id__in=team_ids_with_descendants(visible, parents=parents))
+    return get_object_or_404(memberships, id=id)
+
+
 def team_former_and_upcoming_members(
     *, team: Team, on: datetime.date | None = None
 ) -> tuple[list[Membership], list[Membership]]:

@@ -185,8 +185,15 @@ def _refuse_unless_may_change(user: User, membership: Membership) -> None:
 
 @transaction.atomic
 def member_update(*, changed_by: User, membership: Membership, role: str, capacity: Decimal) -> Membership:
-    """Change a member's role (admins only) or capacity (admins, and the team's managers for reps)."""
+    """Change a member's role (admins only) or capacity (admins, and the team's managers for reps) of a current or
+    upcoming membership."""
     _refuse_unless_may_change(changed_by, membership)
+    if membership.active_to is not None and membership.active_to < timezone.localdate():
+        # It decided whose entries counted, with what capacity, on the days it covered: history stays as it was.
+        raise ValidationError(
+            f"{membership.user} left {membership.team} on {membership.active_to:%d %b %Y}: an ended membership "
+            "cannot be changed."
+        )
     if role != membership.role and not changed_by.is_staff:
         raise PermissionDenied("Only an admin can grant or revoke the manager role.")
     _lock_person(membership.user)

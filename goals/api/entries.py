@@ -1,4 +1,5 @@
-"""The progress ledger over HTTP: list (cursor-paged), log (with Idempotency-Key), correct, void, bulk sync, export.
+"""The progress ledger over HTTP: list (cursor-paged), log (with Idempotency-Key), correct, void, each entry's
+correction history, bulk sync, export.
 
 Logging and bulk sync emit the "entry recorded" webhook event through `webhooks.services` (the API layer calls it;
 the goals services never know about webhooks).
@@ -19,7 +20,7 @@ from api.base import CsvRenderer, DecimalText, LedgerPagination, StrictSerialize
 from api.errors import ConflictResponseSerializer
 from api.services import idempotent_call, request_hash
 from goals import selectors, services
-from goals.models import ProgressEntry
+from goals.models import ProgressEntry, ProgressEntryRevision
 from teams.api import UserRefSerializer
 from teams.selectors import active_memberships, team_ids_with_descendants
 from webhooks.services import entries_recorded_emit
@@ -50,6 +51,27 @@ class EntrySerializer(serializers.ModelSerializer):
             "voided_by",
             "void_reason",
         ]
+
+
+class EntryRevisionSerializer(serializers.ModelSerializer):
+    changed_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = ProgressEntryRevision
+        fields = [
+            "id",
+            "kind",
+            "changed_by",
+            "changed_at",
+            "old_value",
+            "new_value",
+            "old_date",
+            "new_date",
+            "old_note",
+            "new_note",
+            "reason",
+        ]
+        extra_kwargs = {"reason": {"help_text": "Why it was voided (empty for an edit)."}}
 
 
 class EntryInputSerializer(StrictSerializer):
@@ -196,6 +218,15 @@ class ProgressEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         return Response(
             EntrySerializer(services.progress_void(entry=entry, reason=data["reason"], voided_by=request.user)).data
         )
+
+    @extend_schema(
+        responses=EntryRevisionSerializer(many=True),
+        summary="The entry's corrections, oldest first: who, when, value, date and note before and after, void reason",
+    )
+    @action(detail=True, pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        entry = self.get_object()
+        return Response(EntryRevisionSerializer(selectors.revision_list_for_entry(entry=entry), many=True).data)
 
     @extend_schema(
         request=BulkSerializer,

@@ -1,10 +1,6 @@
 """KPIs, goals (with figures, revisions, micro goals, breakdown and re-plan) and micro goals over HTTP."""
 
-from decimal import Decimal
-
 import django_filters
-from django.conf import settings
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
@@ -14,9 +10,10 @@ from rest_framework.response import Response
 
 from api import csv_io
 from api.base import AdminWritesOnly, CsvRenderer, DecimalText, StrictSerializer
-from goals import pace, selectors, services
+from goals import selectors, services
 from goals.models import Goal, GoalRevision, Health, Kpi, MicroGoal
 from teams.api import UserRefSerializer
+from teams.calendar import org_today
 from teams.models import User
 from teams.selectors import team_list_for_user, user_ids_visible_to
 
@@ -24,9 +21,6 @@ from teams.selectors import team_list_for_user, user_ids_visible_to
 def decimal_field(**kwargs) -> serializers.DecimalField:
     """An output value as stored (18 digits, 4 of them decimals), rendered as a string."""
     return serializers.DecimalField(max_digits=18, decimal_places=4, **kwargs)
-
-
-CENT = Decimal("0.01")
 
 
 # --- KPIs -------------------------------------------------------------------------------------------------------
@@ -97,18 +91,43 @@ class TeamRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class FiguresSerializer(serializers.Serializer):
-    """The goal's numbers, each from its one definition in goals/pace.py (the same as on the goal page)."""
+@extend_schema_field({"type": "string", "format": "decimal", "example": "1250.5"})
+class ExactDecimal(serializers.CharField):
+    """A figure as the exact decimal string GoalFigures.as_dict() gives: never a float, never rounded here."""
 
-    current_value = decimal_field()
-    expected_value = decimal_field()
-    forecast_value = decimal_field()
+
+def _exact(help_text: str, **kwargs) -> ExactDecimal:
+    return ExactDecimal(help_text=help_text, **kwargs)
+
+
+class FiguresSerializer(serializers.Serializer):
+    """Documents goals.figures.GoalFigures.as_dict(), which the API returns as is: the same figures, by the same
+    definitions (goals/pace.py), as the goal page, Today, the dashboard and the emails. Percentages are unrounded:
+    round them to display. tests/api/test_goal_figures.py keeps this list and the dataclass's fields the same."""
+
+    current = _exact("The value so far (the engine's, from the ledger).")
+    target = _exact("The target value.")
+    baseline = _exact("Where the goal started (0 for a micro goal).")
+    expected = _exact("Where the value should be by today at an even pace over the working days.")
+    forecast = _exact("The likely value at the due date.")
+    forecast_low = _exact("The forecast's likely range, low end (P10); null until computed.", allow_null=True)
+    forecast_high = _exact("The forecast's likely range, high end (P90); null until computed.", allow_null=True)
+    chance = serializers.IntegerField(
+        min_value=0, max_value=100, allow_null=True, help_text="Chance of reaching the target, whole percent."
+    )
     health = serializers.ChoiceField(choices=[*Health.choices, ("", "Not computed yet")])
-    attainment_percent = serializers.DecimalField(max_digits=12, decimal_places=2)
-    working_days_total = serializers.IntegerField()
-    working_days_elapsed = serializers.IntegerField()
-    working_days_left = serializers.IntegerField()
-    computed_at = serializers.DateTimeField(allow_null=True)
+    attainment = _exact("Percent of the way from baseline to target (100 = reached).")
+    expected_attainment = _exact("Where today's pace marker sits, on the same scale.")
+    days_left = serializers.IntegerField(help_text="Working days left, today included when it is one.")
+    remaining = _exact("Still to do in the KPI's good direction; on a budget, still allowed.")
+    per_day = _exact(
+        "Still needed per working day (rounded up; down on a budget); null for a level KPI or no day left.",
+        allow_null=True,
+    )
+    pace_gap = _exact("Current minus expected in the KPI's good direction: positive = ahead.")
+    state = serializers.ChoiceField(choices=["upcoming", "open", "done", "over"])
+    is_budget = serializers.BooleanField(help_text="A lower-is-better sum: the target is a ceiling.")
+    is_level = serializers.BooleanField(help_text='A "last value" KPI: no per-day figure.')
 
 
 class GoalSerializer(serializers.ModelSerializer):
@@ -139,35 +158,13 @@ class GoalSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "closed_at",
+            "computed_at",
             "figures",
         ]
 
     @extend_schema_field(FiguresSerializer)
     def get_figures(self, goal) -> dict:
-        calendar = self.context["calendars"][goal.id]
-        window = pace.window(
-            calendar,
-            start=goal.start_date,
-            due=goal.due_date,
-            today=self.context["today"],
-            run_rate_days=settings.PACER["RUN_RATE_WORKING_DAYS"],
-        )
-        attainment = pace.attainment_percent(
-            current=goal.current_value, baseline=goal.baseline_value, target=goal.target_value
-        )
-        return FiguresSerializer(
-            {
-                "current_value": goal.current_value,
-                "expected_value": goal.expected_value,
-                "forecast_value": goal.forecast_value,
-                "health": goal.health,
-                "attainment_percent": attainment.quantize(CENT),
-                "working_days_total": window.total,
-                "working_days_elapsed": window.elapsed,
-                "working_days_left": window.left,
-                "computed_at": goal.computed_at,
-            }
-        ).data
+        return goal.figures.as_dict()  # attached by the view (goal_figures_attach): one definition of each
 
 
 class GoalFilter(django_filters.FilterSet):
@@ -250,6 +247,7 @@ class RevisionSerializer(serializers.ModelSerializer):
 
 class MicroGoalSerializer(serializers.ModelSerializer):
     assignee = UserRefSerializer(read_only=True)
+    figures = serializers.SerializerMethodField()
 
     class Meta:
         model = MicroGoal
@@ -267,7 +265,12 @@ class MicroGoalSerializer(serializers.ModelSerializer):
             "forecast_value",
             "health",
             "computed_at",
+            "figures",
         ]
+
+    @extend_schema_field(FiguresSerializer)
+    def get_figures(self, micro_goal) -> dict:
+        return micro_goal.figures.as_dict()  # attached by the view (micro_goal_figures_attach)
 
 
 class GenerateSerializer(StrictSerializer):
@@ -311,15 +314,10 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_object(self):
         return selectors.goal_get_for_user(user=self.request.user, id=self.kwargs["pk"])
 
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "today": timezone.localdate()}
-
     def get_serializer(self, instance=None, *args, **kwargs):
-        context = kwargs.pop("context", None) or self.get_serializer_context()
-        if instance is not None:
-            goals = instance if kwargs.get("many") else [instance]
-            context["calendars"] = selectors.calendars_for_goals(goals=goals)
-        return GoalSerializer(instance, *args, context=context, **kwargs)
+        if instance is not None:  # the figures of every goal shown, counted on the organisation's date
+            selectors.goal_figures_attach(instance if kwargs.get("many") else [instance], today=org_today())
+        return super().get_serializer(instance, *args, **kwargs)
 
     def _goal_response(self, goal, status=200):
         return Response(self.get_serializer(goal).data, status=status)
@@ -372,7 +370,9 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def micro_goals(self, request, pk=None):
         goal = self.get_object()
         if request.method == "GET":
-            return Response(MicroGoalSerializer(selectors.micro_goal_list_for_goal(goal=goal), many=True).data)
+            micro_goals = list(selectors.micro_goal_list_for_goal(goal=goal))
+            selectors.micro_goal_figures_attach(micro_goals, today=org_today())
+            return Response(MicroGoalSerializer(micro_goals, many=True).data)
         data = dict(GenerateSerializer.validate_input(request.data, context={"request": request}))
         rows = services.micro_goals_generate(goal=goal, created_by=request.user, **data)
         return Response(PlanRowSerializer(rows, many=True).data, status=200 if data["preview"] else 201)
@@ -424,3 +424,8 @@ class MicroGoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def get_queryset(self):
         return selectors.micro_goal_list_for_user(user=self.request.user)
+
+    def get_serializer(self, instance=None, *args, **kwargs):
+        if instance is not None:  # counted on the organisation's date, on each assignee's calendar
+            selectors.micro_goal_figures_attach(instance if kwargs.get("many") else [instance], today=org_today())
+        return super().get_serializer(instance, *args, **kwargs)

@@ -8,12 +8,14 @@ import pytest
 from rest_framework.test import APIClient
 
 from api.services import api_token_create
+from teams.models import Membership
 from tests.factories import (
     GoalFactory,
     KpiFactory,
     MicroGoalFactory,
     NotificationFactory,
     ProgressEntryFactory,
+    UserFactory,
 )
 
 ROLES = ["anonymous", "rep_a", "rep_b", "manager_a", "manager_b", "admin"]
@@ -40,7 +42,8 @@ def client_for(personas):
 
 @pytest.fixture
 def world(personas):
-    """Per team: a team goal, a personal goal of the rep with a micro goal, two entries, a notification each."""
+    """Per team: a team goal, a personal goal of the rep with a micro goal, two entries, a notification each, the
+    rep's membership; and a newcomer who is in no team yet (whom a manager may add)."""
     kpi = KpiFactory(name="Deals won")
     today = datetime.date.today()
     start, due = today - datetime.timedelta(days=10), today + datetime.timedelta(days=40)
@@ -66,5 +69,7 @@ def world(personas):
             micro=micro,
             entry=entries[0],
             notification=notification,
+            membership=Membership.objects.get(user=rep, team=team),
         )
-    return SimpleNamespace(kpi=kpi, today=today, a=made["a"], b=made["b"], **vars(personas))
+    newcomer = UserFactory(username="nora_newcomer")
+    return SimpleNamespace(kpi=kpi, today=today, a=made["a"], b=made["b"], newcomer=newcomer, **vars(personas))

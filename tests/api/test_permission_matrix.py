@@ -34,6 +34,23 @@ MATRIX = [
     ("team members", "get", lambda w: f"/api/v1/teams/{w.team_a.id}/members/", None, TEAM_A),
     ("team create", "post", lambda w: "/api/v1/teams/", lambda w: {"name": "Team C"}, ADMIN_WRITE),
     ("team update", "put", lambda w: f"/api/v1/teams/{w.team_a.id}/", lambda w: {"name": "A2"}, ADMIN_EDIT),
+    # teams: members
+    (
+        "member add (a newcomer, as a rep)",
+        "post",
+        lambda w: f"/api/v1/teams/{w.team_a.id}/members/",
+        lambda w: {"user": w.newcomer.id},
+        (401, 403, 404, 201, 404, 201),  # rep A sees the team but manages nothing; team B does not see it
+    ),
+    ("membership detail", "get", lambda w: f"/api/v1/memberships/{w.a.membership.id}/", None, TEAM_A),
+    (
+        "membership update",
+        "patch",
+        lambda w: f"/api/v1/memberships/{w.a.membership.id}/",
+        lambda w: {"capacity": "0.5"},
+        MANAGERS_A,  # rep A: nobody changes their own membership
+    ),
+    ("membership end", "post", lambda w: f"/api/v1/memberships/{w.a.membership.id}/end/", lambda w: {}, MANAGERS_A),
     ("kpi list", "get", lambda w: "/api/v1/kpis/", None, EVERYONE),
     ("kpi detail", "get", lambda w: f"/api/v1/kpis/{w.kpi.id}/", None, EVERYONE),
     ("kpi create", "post", lambda w: "/api/v1/kpis/", lambda w: {"name": "Calls"}, ADMIN_WRITE),
@@ -91,6 +108,8 @@ MATRIX = [
     ("micro goal detail", "get", lambda w: f"/api/v1/micro-goals/{w.a.micro.id}/", None, TEAM_A),
     ("entry list", "get", lambda w: "/api/v1/progress-entries/", None, EVERYONE),
     ("entry detail", "get", lambda w: f"/api/v1/progress-entries/{w.a.entry.id}/", None, TEAM_A),
+    # goals: entry history
+    ("entry history", "get", lambda w: f"/api/v1/progress-entries/{w.a.entry.id}/history/", None, TEAM_A),
     ("entry create", "post", lambda w: "/api/v1/progress-entries/", _entry, LOG_FOR_REP_A),
     ("entry update", "patch", lambda w: f"/api/v1/progress-entries/{w.a.entry.id}/", lambda w: {"value": "4"}, TEAM_A),
     (
@@ -150,5 +169,5 @@ def _template(path) -> str:
     from types import SimpleNamespace
 
     obj = SimpleNamespace(id="{id}", team_goal=None, rep_goal=None)
-    side = SimpleNamespace(team_goal=obj, rep_goal=obj, micro=obj, entry=obj, notification=obj, rep=obj)
+    side = SimpleNamespace(team_goal=obj, rep_goal=obj, micro=obj, entry=obj, notification=obj, rep=obj, membership=obj)
     return path(SimpleNamespace(a=side, team_a=obj, kpi=obj, today=None))

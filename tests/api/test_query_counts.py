@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from goals.models import ProgressEntryRevision
 from tests.factories import (
     GoalFactory,
     MembershipFactory,
@@ -26,18 +27,26 @@ PINS = {
     "/api/v1/teams/{team}/members/": 7,  # auth, team scope (managed: 2, team), team tree, members
     "/api/v1/kpis/": 3,  # auth, count, page
     "/api/v1/goals/": 8,  # auth, managed teams (2), count, page, calendars (rep teams, team tree, holidays)
-    "/api/v1/micro-goals/": 6,  # auth, visible users (managed 2, members), count, page
+    "/api/v1/micro-goals/": 9,  # auth, visible users (managed 2, members), count, page, calendars (rep teams, tree, holidays)
     "/api/v1/progress-entries/": 5,  # auth, visible users (3), page (a cursor: no count)
+    "/api/v1/progress-entries/{entry}/history/": 6,  # auth, visible users (3), the entry, its revisions with who
     "/api/v1/notifications/": 3,  # auth, count, page
     "/api/v1/goals/export/": 8,  # auth, managed teams (2), a chunk, its calendars (3), the end-of-chunks read
     "/api/v1/progress-entries/export/": 5,  # auth, visible users (3), the streamed rows
 }
 
 
-def _add_reps(team, kpi, manager, count, today):
+def _add_reps(team, kpi, manager, count, today, *, edited_entry):
+    """`count` reps, each with a goal, a micro goal, an entry and a notification of the manager; each also corrects
+    `edited_entry` once (its history grows with the team)."""
     start, due = today - datetime.timedelta(days=10), today + datetime.timedelta(days=30)
     for _ in range(count):
         rep = MembershipFactory(user=UserFactory(), team=team).user
+        value, day = edited_entry.value, edited_entry.date
+        ProgressEntryRevision.objects.create(
+            entry=edited_entry, kind="edited", changed_by=rep, old_value=value, new_value=value, old_date=day,
+            new_date=day, old_note="", new_note="checked",
+        )  # fmt: skip
         goal = GoalFactory(kpi=kpi, owner_user=rep, start_date=start, due_date=due, created_by=manager)
         MicroGoalFactory(goal=goal, assignee=rep)
         ProgressEntryFactory(user=rep, kpi=kpi, date=today)
@@ -56,10 +65,10 @@ def _count(client, path) -> int:
 def test_list_endpoints_cost_the_same_for_5_and_200_reps(world, client_for):
     client = client_for("manager_a")
     client.get("/api/v1/me/")  # the token's first use records "last used" (a write at most once a minute)
-    paths = [p.format(team=world.team_a.id) for p in PINS]
-    _add_reps(world.team_a, world.kpi, world.manager_a, 4, world.today)
+    paths = [p.format(team=world.team_a.id, entry=world.a.entry.id) for p in PINS]
+    _add_reps(world.team_a, world.kpi, world.manager_a, 4, world.today, edited_entry=world.a.entry)
     small = {p: _count(client, p) for p in paths}
-    _add_reps(world.team_a, world.kpi, world.manager_a, 195, world.today)
+    _add_reps(world.team_a, world.kpi, world.manager_a, 195, world.today, edited_entry=world.a.entry)
     large = {p: _count(client, p) for p in paths}
     assert large == small
     assert large == dict(zip(paths, PINS.values(), strict=True))

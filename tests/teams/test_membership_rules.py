@@ -102,6 +102,15 @@ def test_manager_changes_capacity_and_ends_reps_of_teams_they_manage_including_s
     assert newcomer.team == sub_team and sub_rep.capacity == Decimal("0.5")
 
 
+def test_an_ended_membership_is_history_nobody_changes(personas):
+    """It decided whose entries counted with what capacity on its days: an admin may not rewrite it either."""
+    ended = MembershipFactory(team=personas.team_a, active_from=D(2024, 1, 1), active_to=D(2024, 6, 30))
+    with pytest.raises(ValidationError, match="an ended membership cannot be changed"):
+        services.member_update(changed_by=personas.admin, membership=ended, role="rep", capacity=Decimal("0.5"))
+    ended.refresh_from_db()
+    assert ended.capacity == Decimal("1.00")
+
+
 def test_admin_transfer_ends_the_old_rep_membership_the_day_before(personas):
     moved = services.member_add(added_by=personas.admin, user=personas.rep_b, team=personas.team_a,
                                 active_from=D(2026, 4, 1), transfer=True)  # fmt: skip
