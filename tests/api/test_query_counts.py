@@ -88,7 +88,7 @@ def test_logging_an_entry_over_the_api_costs_the_same_for_5_and_200_reps(world, 
     body = {"kpi": world.kpi.id, "date": str(world.today), "value": "3"}
     assert client.post("/api/v1/progress-entries/", body, HTTP_IDEMPOTENCY_KEY="warm-up").status_code == 201
     for reps, key in ((4, "small"), (195, "large")):
-        _add_reps(world.team_a, world.kpi, world.manager_a, reps, world.today)
+        _add_reps(world.team_a, world.kpi, world.manager_a, reps, world.today, edited_entry=world.a.entry)
         with django_assert_num_queries(POST_QUERIES):
             response = client.post("/api/v1/progress-entries/", body, HTTP_IDEMPOTENCY_KEY=key)
         assert response.status_code == 201
