@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from api.services import api_token_create
+from tests.api.rewards_world import rewards_world
 from tests.factories import (
     GoalFactory,
     KpiFactory,
@@ -67,4 +68,5 @@ def world(personas):
             entry=entries[0],
             notification=notification,
         )
-    return SimpleNamespace(kpi=kpi, today=today, a=made["a"], b=made["b"], **vars(personas))
+    rewards = rewards_world(admin=personas.admin, a=made["a"], b=made["b"])
+    return SimpleNamespace(kpi=kpi, today=today, a=made["a"], b=made["b"], rewards=rewards, **vars(personas))
