@@ -10,6 +10,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 import requests
 from django.conf import settings
@@ -174,7 +175,7 @@ def entries_recorded_emit(*, entries: list[ProgressEntry] | None = None, entry_i
     return len(entries)
 
 
-def _award_data(award: Award) -> dict:
+def _award_data(award: Any) -> dict:  # an Award annotated with hides_name (awards_granted_emit)
     subject = (
         {"type": "goal", "id": award.goal_id}
         if award.goal_id
@@ -199,7 +200,7 @@ def _award_data(award: Award) -> dict:
     }
 
 
-def _award_line(award: Award) -> str:
+def _award_line(award: Any) -> str:
     """ ":trophy: Ava earned Gold on Q4 revenue": a channel of peers sees "A teammate" for a rep who hides their name
     (as on the leaderboards), and never a bonus amount (that is payroll's business)."""
     name = "A teammate" if award.hides_name else str(award.user)

@@ -110,31 +110,31 @@ class AwardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_object(self):
         return selectors.award_get_for_user(user=self.request.user, id=self.kwargs["pk"])
 
-    def _decide(self, service):
+    def _decide(self, request, service):
         award = self.get_object()
-        data = DecisionSerializer.validate_input(self.request.data)
-        award = service(award=award, decided_by=self.request.user, reason=data["reason"])
-        return Response(AwardSerializer(selectors.award_get_for_user(user=self.request.user, id=award.id)).data)
+        data = DecisionSerializer.validate_input(request.data)
+        award = service(award=award, decided_by=request.user, reason=data["reason"])
+        return Response(AwardSerializer(selectors.award_get_for_user(user=request.user, id=award.id)).data)
 
     @extend_schema(request=DecisionSerializer, responses=AwardSerializer, summary="Approve a pending bonus")
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def approve(self, request, pk=None):
-        return self._decide(services.award_approve)
+        return self._decide(request, services.award_approve)
 
     @extend_schema(request=DecisionSerializer, responses=AwardSerializer, summary="Reject a pending bonus (reason)")
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def reject(self, request, pk=None):
-        return self._decide(services.award_reject)
+        return self._decide(request, services.award_reject)
 
     @extend_schema(request=DecisionSerializer, responses=AwardSerializer, summary="Keep a flagged award (reason)")
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def keep(self, request, pk=None):
-        return self._decide(services.award_keep)
+        return self._decide(request, services.award_keep)
 
     @extend_schema(request=DecisionSerializer, responses=AwardSerializer, summary="Revoke an unpaid award (reason)")
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def revoke(self, request, pk=None):
-        return self._decide(services.award_revoke)
+        return self._decide(request, services.award_revoke)
 
     @extend_schema(request=MarkPaidSerializer, responses=MarkedSerializer, summary="Mark payable bonuses paid (admins)")
     @action(detail=False, methods=["post"], url_path="mark-paid", pagination_class=None, filter_backends=[])

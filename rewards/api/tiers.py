@@ -79,13 +79,13 @@ class RewardTierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=None, responses=RewardTierSerializer, summary="Reactivate a tier")
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def activate(self, request, pk=None):
-        return self._set_active(True)
+        return self._set_active(request, True)
 
     @extend_schema(request=None, responses=RewardTierSerializer, summary="Deactivate (no new awards; granted stay)")
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def deactivate(self, request, pk=None):
-        return self._set_active(False)
+        return self._set_active(request, False)
 
-    def _set_active(self, active: bool):
-        tier = services.tier_set_active(tier=self.get_object(), active=active, changed_by=self.request.user)
+    def _set_active(self, request, active: bool):
+        tier = services.tier_set_active(tier=self.get_object(), active=active, changed_by=request.user)
         return self._tier_response(tier)
