@@ -63,6 +63,7 @@ class AwardFilter(django_filters.FilterSet):
     goal = django_filters.NumberFilter(field_name="goal_id")
     granted_from = django_filters.DateFilter(field_name="granted_at", lookup_expr="date__gte")
     granted_to = django_filters.DateFilter(field_name="granted_at", lookup_expr="date__lte")
+    payable = django_filters.BooleanFilter(method="filter_payable", label="Bonuses ready to pay (the payouts page)")
 
     class Meta:
         model = Award
@@ -71,6 +72,10 @@ class AwardFilter(django_filters.FilterSet):
     def filter_team(self, queryset, name, value):
         members = active_memberships().filter(team_id__in=team_ids_with_descendants([value])).values("user_id")
         return queryset.filter(user_id__in=members)
+
+    def filter_payable(self, queryset, name, value):
+        payable = selectors.payable_awards().values("id")
+        return queryset.filter(id__in=payable) if value else queryset.exclude(id__in=payable)
 
 
 class DecisionSerializer(StrictSerializer):

@@ -12,6 +12,7 @@ from api.services import api_token_create
 from goals.models import MicroGoal
 from rewards import selectors, services
 from rewards.models import Award
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +72,7 @@ def test_admins_mark_payable_bonuses_paid_once_with_a_reference(world, client_fo
     pending = world.rewards.pending
     services.award_approve(award=pending, decided_by=world.manager_a)
     admin = client_for("admin")
+    assert _ids(admin.get("/api/v1/awards/", {"payable": "true"})) == [pending.id]  # what payroll is to pay
     assert _errors(admin.post("/api/v1/awards/mark-paid/", {"award_ids": [], "reference": "x"})) == {
         "award_ids": "Ensure this field has at least 1 elements."
     }
@@ -82,6 +84,7 @@ def test_admins_mark_payable_bonuses_paid_once_with_a_reference(world, client_fo
     assert admin.post("/api/v1/awards/mark-paid/", body).json() == {"marked": 0}  # paid already
     pending.refresh_from_db()
     assert (pending.status, pending.payout_reference, pending.paid_by) == ("paid", "March payroll", world.admin)
+    assert _ids(admin.get("/api/v1/awards/", {"payable": "true"})) == []
 
 
 def test_tiers_follow_the_service_rules_and_reps_read_only_active_ones(world, client_for):
@@ -144,6 +147,9 @@ def test_the_most_improved_board_and_bad_choices(world, client_for):
     assert "team" in _errors(manager.get("/api/v1/leaderboards/", {"team": world.team_b.id}))
     assert "kpi" in _errors(manager.get("/api/v1/leaderboards/", {"kpi": 10**6}))
     assert "period" in _errors(manager.get("/api/v1/leaderboards/", {"period": "decade"}))
+    nobody = UserFactory(username="no_team")
+    alone = _token_client(nobody).get("/api/v1/leaderboards/").json()
+    assert (alone["team"], alone["kpi"], alone["rows"]) == (None, None, [])  # a user of no team sees no board
 
 
 def test_an_award_of_another_team_is_a_404_even_for_a_decision(world, client_for):
