@@ -1,6 +1,6 @@
 """The leaderboards over HTTP: a team's board (ranked by attainment of each rep's own target) or its most improved
 board, for a team the user may see (their rep team, the teams they manage; any for an admin), a KPI and this week,
-month or quarter. The same selectors and the same name rule as the page: a rep who hides their name is "a teammate"
+month or quarter, or a team goal's KPI and window. The same selectors and the same name rule as the page: a rep who hides their name is "a teammate"
 to peers, with no id or username to give them away. One query per board, as on the page."""
 
 from decimal import ROUND_HALF_UP
@@ -10,9 +10,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from goals.models import Kpi
+from goals.models import Goal, Kpi
+from goals.selectors import goal_list_for_user
 from rewards import selectors
 from teams.api import UserRefSerializer
+from teams.models import Team
 from teams.selectors import rep_membership, team_ids_with_descendants
 
 BOARDS = {"ranking": "Ranked by attainment", "most_improved": "Most improved against the previous period"}
@@ -34,6 +36,9 @@ class BoardQuerySerializer(serializers.Serializer):
     kpi = serializers.IntegerField(required=False, min_value=1, help_text="Default: the KPI the team uses most")
     period = serializers.ChoiceField(choices=list(selectors.PERIODS.items()), required=False, default="month")
     board = serializers.ChoiceField(choices=list(BOARDS.items()), required=False, default="ranking")
+    goal = serializers.IntegerField(
+        required=False, min_value=1, help_text="A team goal: its team's board on its KPI over its window (as period)"
+    )
 
 
 class BoardRowSerializer(serializers.Serializer):
@@ -75,34 +80,58 @@ class LeaderboardView(APIView):
     def get(self, request):
         query = BoardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        choice = query.validated_data
-        empty = {"board": choice["board"], "period": choice["period"], "team": None, "kpi": None, "rows": [],
-                 "start": None, "end": None, "previous_start": None, "previous_end": None}  # fmt: skip
-        teams = selectors.leaderboard_teams_for_user(user=request.user)
-        if "team" in choice:
-            team = next((t for t in teams if t.id == choice["team"]), None)
-            if team is None:
-                raise serializers.ValidationError({"team": ["No board of this team for you (unknown team)."]})
-        elif teams:
-            membership = rep_membership(user=request.user)
-            team = next((t for t in teams if membership and t.id == membership.team_id), teams[0])
-        else:
-            return Response(BoardSerializer(empty).data)
+        choice, user = query.validated_data, request.user
+        data = {"board": choice["board"], "period": choice["period"], "team": None, "kpi": None, "rows": [],
+                "start": None, "end": None, "previous_start": None, "previous_end": None}  # fmt: skip
+        goal = _team_goal(user, choice.get("goal"))
+        team = _team(user, choice.get("team", goal.owner_team_id if goal else None))
+        if team is None:  # the user may see no team's board
+            return Response(BoardSerializer(data).data)
         team_ids = team_ids_with_descendants([team.id])
-        if "kpi" in choice:
-            kpi = Kpi.objects.filter(is_active=True, id=choice["kpi"]).first()
-            if kpi is None:
-                raise serializers.ValidationError({"kpi": ["Unknown or archived KPI."]})
+        kpi = goal.kpi if goal else _kpi(choice.get("kpi"), team_ids)
+        if goal:
+            start, end = goal.start_date, goal.due_date
         else:
-            kpi = selectors.leaderboard_default_kpi(team_ids=team_ids)
-        start, end = selectors.period_bounds(choice["period"], request.user.local_today())
-        if kpi is None:
-            return Response(BoardSerializer({**empty, "team": team, "start": start, "end": end}).data)
-        make = (
-            selectors.most_improved_for_team if choice["board"] == "most_improved" else selectors.leaderboard_for_team
-        )
-        board = make(team=team, start=start, end=end, viewer=request.user, kpi=kpi, team_ids=team_ids)
-        previous = board.previous or (None, None)
-        found = {"team": team, "kpi": kpi, "start": start, "end": end, "rows": board.rows}
-        found |= {"previous_start": previous[0], "previous_end": previous[1]}
-        return Response(BoardSerializer({**empty, **found}).data)
+            start, end = selectors.period_bounds(choice["period"], user.local_today())
+        data |= {"team": team, "kpi": kpi, "start": start, "end": end}
+        if kpi is not None:
+            improved = choice["board"] == "most_improved"
+            make = selectors.most_improved_for_team if improved else selectors.leaderboard_for_team
+            board = make(team=team, start=start, end=end, viewer=user, kpi=kpi, team_ids=team_ids)
+            previous = board.previous or (None, None)
+            data |= {"rows": board.rows, "previous_start": previous[0], "previous_end": previous[1]}
+        return Response(BoardSerializer(data).data)
+
+
+def _team_goal(user, goal_id: int | None) -> Goal | None:
+    """The team goal the board is ranked on, if asked for: one the user may see (else a 400, as an unknown id)."""
+    if goal_id is None:
+        return None
+    goal = goal_list_for_user(user=user).filter(id=goal_id, owner_team__isnull=False).select_related("kpi").first()
+    if goal is None:
+        raise serializers.ValidationError({"goal": ["Unknown team goal."]})
+    return goal
+
+
+def _team(user, team_id: int | None) -> Team | None:
+    """The board's team among those the user may see (asked for, else their rep team, else the first)."""
+    teams = selectors.leaderboard_teams_for_user(user=user)
+    if team_id is not None:
+        team = next((t for t in teams if t.id == team_id), None)
+        if team is None:
+            raise serializers.ValidationError({"team": ["No board of this team for you (unknown team)."]})
+        return team
+    if not teams:
+        return None
+    membership = rep_membership(user=user)
+    return next((t for t in teams if membership and t.id == membership.team_id), teams[0])
+
+
+def _kpi(kpi_id: int | None, team_ids) -> Kpi | None:
+    """The active KPI asked for, else the one the teams use most."""
+    if kpi_id is None:
+        return selectors.leaderboard_default_kpi(team_ids=team_ids)
+    kpi = Kpi.objects.filter(is_active=True, id=kpi_id).first()
+    if kpi is None:
+        raise serializers.ValidationError({"kpi": ["Unknown or archived KPI."]})
+    return kpi

@@ -147,6 +147,12 @@ def test_the_most_improved_board_and_bad_choices(world, client_for):
     assert "team" in _errors(manager.get("/api/v1/leaderboards/", {"team": world.team_b.id}))
     assert "kpi" in _errors(manager.get("/api/v1/leaderboards/", {"kpi": 10**6}))
     assert "period" in _errors(manager.get("/api/v1/leaderboards/", {"period": "decade"}))
+    goal = world.a.team_goal
+    window = manager.get("/api/v1/leaderboards/", {"goal": goal.id}).json()
+    assert (window["team"]["id"], window["kpi"]["id"]) == (world.team_a.id, goal.kpi_id)
+    assert (window["start"], window["end"]) == (str(goal.start_date), str(goal.due_date))
+    assert "goal" in _errors(manager.get("/api/v1/leaderboards/", {"goal": world.b.team_goal.id}))
+    assert "goal" in _errors(manager.get("/api/v1/leaderboards/", {"goal": world.a.rep_goal.id}))  # not a team's
     nobody = UserFactory(username="no_team")
     alone = _token_client(nobody).get("/api/v1/leaderboards/").json()
     assert (alone["team"], alone["kpi"], alone["rows"]) == (None, None, [])  # a user of no team sees no board
