@@ -201,8 +201,8 @@ def _award_data(award: Any) -> dict:  # an Award annotated with hides_name (awar
 
 
 def _award_line(award: Any) -> str:
-    """ ":trophy: Ava earned Gold on Q4 revenue": a channel of peers sees "A teammate" for a rep who hides their name
-    (as on the leaderboards), and never a bonus amount (that is payroll's business)."""
+    """The Slack line, e.g. ":trophy: Ava earned Gold on Q4 revenue". A channel of peers sees "A teammate" for a rep
+    who hides their name (as on the leaderboards), and never a bonus amount (that is payroll's business)."""
     name = "A teammate" if award.hides_name else str(award.user)
     on = f"on {award.subject_label}" if award.goal_id or award.micro_goal_id else f"({award.tier.measure_label})"
     line = f":trophy: {name} earned {award.tier.name} {on}"
