@@ -78,7 +78,7 @@ class AwardFilter(django_filters.FilterSet):
         return queryset.filter(id__in=payable) if value else queryset.exclude(id__in=payable)
 
 
-class DecisionSerializer(StrictSerializer):
+class AwardDecisionSerializer(StrictSerializer):
     reason = serializers.CharField(
         max_length=500,
         required=False,
@@ -95,7 +95,7 @@ class MarkPaidSerializer(StrictSerializer):
     )
 
 
-class MarkedSerializer(serializers.Serializer):
+class PaidCountSerializer(serializers.Serializer):
     marked = serializers.IntegerField(help_text="How many were marked (those no longer payable are left alone)")
 
 
@@ -117,31 +117,37 @@ class AwardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def _decide(self, request, service):
         award = self.get_object()
-        data = DecisionSerializer.validate_input(request.data)
+        data = AwardDecisionSerializer.validate_input(request.data)
         award = service(award=award, decided_by=request.user, reason=data["reason"])
         return Response(AwardSerializer(selectors.award_get_for_user(user=request.user, id=award.id)).data)
 
-    @extend_schema(request=DecisionSerializer, responses=AwardSerializer, summary="Approve a pending bonus")
+    @extend_schema(request=AwardDecisionSerializer, responses=AwardSerializer, summary="Approve a pending bonus")
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def approve(self, request, pk=None):
         return self._decide(request, services.award_approve)
 
-    @extend_schema(request=DecisionSerializer, responses=AwardSerializer, summary="Reject a pending bonus (reason)")
+    @extend_schema(
+        request=AwardDecisionSerializer, responses=AwardSerializer, summary="Reject a pending bonus (reason)"
+    )
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def reject(self, request, pk=None):
         return self._decide(request, services.award_reject)
 
-    @extend_schema(request=DecisionSerializer, responses=AwardSerializer, summary="Keep a flagged award (reason)")
+    @extend_schema(request=AwardDecisionSerializer, responses=AwardSerializer, summary="Keep a flagged award (reason)")
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def keep(self, request, pk=None):
         return self._decide(request, services.award_keep)
 
-    @extend_schema(request=DecisionSerializer, responses=AwardSerializer, summary="Revoke an unpaid award (reason)")
+    @extend_schema(
+        request=AwardDecisionSerializer, responses=AwardSerializer, summary="Revoke an unpaid award (reason)"
+    )
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def revoke(self, request, pk=None):
         return self._decide(request, services.award_revoke)
 
-    @extend_schema(request=MarkPaidSerializer, responses=MarkedSerializer, summary="Mark payable bonuses paid (admins)")
+    @extend_schema(
+        request=MarkPaidSerializer, responses=PaidCountSerializer, summary="Mark payable bonuses paid (admins)"
+    )
     @action(detail=False, methods=["post"], url_path="mark-paid", pagination_class=None, filter_backends=[])
     def mark_paid(self, request):
         data = MarkPaidSerializer.validate_input(request.data)

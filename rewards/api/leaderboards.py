@@ -26,7 +26,7 @@ def _number(decimal_places: int, **kwargs) -> serializers.DecimalField:
     )
 
 
-class RefSerializer(serializers.Serializer):
+class BoardRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
@@ -46,7 +46,7 @@ class BoardRowSerializer(serializers.Serializer):
     name = serializers.CharField(help_text='What you see: a name, "You", or "a teammate"')
     user = UserRefSerializer(allow_null=True, help_text="Empty when the rep's name is hidden from you")
     is_viewer = serializers.BooleanField()
-    team = RefSerializer()
+    team = BoardRefSerializer()
     target = _number(4)
     current = _number(4)
     attainment = _number(2, help_text="% of the rep's own target")
@@ -65,8 +65,8 @@ class BoardRowSerializer(serializers.Serializer):
 
 class BoardSerializer(serializers.Serializer):
     board = serializers.ChoiceField(choices=list(BOARDS.items()))
-    team = RefSerializer(allow_null=True, help_text="Empty when you may see no team's board")
-    kpi = RefSerializer(allow_null=True, help_text="Empty when there is no active KPI")
+    team = BoardRefSerializer(allow_null=True, help_text="Empty when you may see no team's board")
+    kpi = BoardRefSerializer(allow_null=True, help_text="Empty when there is no active KPI")
     period = serializers.ChoiceField(choices=list(selectors.PERIODS.items()))
     start = serializers.DateField(allow_null=True)
     end = serializers.DateField(allow_null=True)
