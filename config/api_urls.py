@@ -10,9 +10,10 @@ from rest_framework.routers import DefaultRouter
 
 import goals.api
 import notifications.api
+import rewards.api
 import teams.api
 
-APPS = [teams.api, goals.api, notifications.api]
+APPS = [teams.api, goals.api, notifications.api, rewards.api]
 
 router = DefaultRouter(trailing_slash=True)
 extra = []

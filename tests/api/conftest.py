@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from api.services import api_token_create
 from teams.models import Membership
+from tests.api.rewards_world import rewards_world
 from tests.factories import (
     GoalFactory,
     KpiFactory,
@@ -72,4 +73,7 @@ def world(personas):
             membership=Membership.objects.get(user=rep, team=team),
         )
     newcomer = UserFactory(username="nora_newcomer")
-    return SimpleNamespace(kpi=kpi, today=today, a=made["a"], b=made["b"], newcomer=newcomer, **vars(personas))
+    rewards = rewards_world(admin=personas.admin, a=made["a"], b=made["b"])
+    return SimpleNamespace(
+        kpi=kpi, today=today, a=made["a"], b=made["b"], newcomer=newcomer, rewards=rewards, **vars(personas)
+    )

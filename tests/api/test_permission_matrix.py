@@ -131,6 +131,91 @@ MATRIX = [
     ("notification detail", "get", lambda w: f"/api/v1/notifications/{w.a.notification.id}/", None, OWN_ONLY),
     ("notification read", "post", lambda w: f"/api/v1/notifications/{w.a.notification.id}/read/", None, OWN_ONLY),
     ("notifications read all", "post", lambda w: "/api/v1/notifications/read-all/", None, EVERYONE),
+    # rewards: tiers are read by everyone and written by admins; awards are rep A's (a pending bonus, a flagged
+    # badge), decided by their managers (the rep themself: 403), paid by admins; boards of the teams one may see.
+    ("reward tier list", "get", lambda w: "/api/v1/reward-tiers/", None, EVERYONE),
+    ("reward tier detail", "get", lambda w: f"/api/v1/reward-tiers/{w.rewards.badge.id}/", None, EVERYONE),
+    (
+        "reward tier create",
+        "post",
+        lambda w: "/api/v1/reward-tiers/",
+        lambda w: {"name": "Target", "threshold_percent": "100", "reward_kind": "points", "points": 50},
+        ADMIN_WRITE,
+    ),
+    (
+        "reward tier update",
+        "patch",
+        lambda w: f"/api/v1/reward-tiers/{w.rewards.badge.id}/",
+        lambda w: {"description": "x"},
+        ADMIN_EDIT,
+    ),
+    (
+        "reward tier deactivate",
+        "post",
+        lambda w: f"/api/v1/reward-tiers/{w.rewards.badge.id}/deactivate/",
+        None,
+        ADMIN_EDIT,
+    ),
+    (
+        "reward tier activate",
+        "post",
+        lambda w: f"/api/v1/reward-tiers/{w.rewards.badge.id}/activate/",
+        None,
+        ADMIN_EDIT,
+    ),
+    (
+        "reward tier delete (never awarded)",
+        "delete",
+        lambda w: f"/api/v1/reward-tiers/{w.rewards.spare.id}/",
+        None,
+        (401, 403, 403, 403, 403, 204),
+    ),
+    (
+        "reward tier delete (awarded: deactivate it)",
+        "delete",
+        lambda w: f"/api/v1/reward-tiers/{w.rewards.badge.id}/",
+        None,
+        (401, 403, 403, 403, 403, 400),
+    ),
+    ("award list", "get", lambda w: "/api/v1/awards/", None, EVERYONE),
+    ("award detail", "get", lambda w: f"/api/v1/awards/{w.rewards.pending.id}/", None, TEAM_A),
+    ("award approve", "post", lambda w: f"/api/v1/awards/{w.rewards.pending.id}/approve/", None, MANAGERS_A),
+    (
+        "award reject",
+        "post",
+        lambda w: f"/api/v1/awards/{w.rewards.pending.id}/reject/",
+        lambda w: {"reason": "Not this quarter"},
+        MANAGERS_A,
+    ),
+    (
+        "award keep",
+        "post",
+        lambda w: f"/api/v1/awards/{w.rewards.flagged.id}/keep/",
+        lambda w: {"reason": "A refund, not a lost deal"},
+        MANAGERS_A,
+    ),
+    (
+        "award revoke",
+        "post",
+        lambda w: f"/api/v1/awards/{w.rewards.flagged.id}/revoke/",
+        lambda w: {"reason": "The deal fell through"},
+        MANAGERS_A,
+    ),
+    (
+        "award mark paid",
+        "post",
+        lambda w: "/api/v1/awards/mark-paid/",
+        lambda w: {"award_ids": [w.rewards.pending.id], "reference": "March payroll"},
+        ADMIN_EDIT,
+    ),
+    ("leaderboard", "get", lambda w: "/api/v1/leaderboards/", None, EVERYONE),
+    (
+        "leaderboard of team A",
+        "get",
+        lambda w: f"/api/v1/leaderboards/?team={w.team_a.id}&board=most_improved",
+        None,
+        (401, 200, 400, 200, 400, 200),
+    ),  # another team's board: an unknown team (400)
 ]
 READS = [row for row in MATRIX if row[1] == "get"]
 WRITES = [(row, role, row[4][i]) for row in MATRIX if row[1] != "get" for i, role in enumerate(ROLES)]
@@ -170,4 +255,5 @@ def _template(path) -> str:
 
     obj = SimpleNamespace(id="{id}", team_goal=None, rep_goal=None)
     side = SimpleNamespace(team_goal=obj, rep_goal=obj, micro=obj, entry=obj, notification=obj, rep=obj, membership=obj)
-    return path(SimpleNamespace(a=side, team_a=obj, kpi=obj, today=None))
+    rewards = SimpleNamespace(badge=obj, spare=obj, pending=obj, flagged=obj)
+    return path(SimpleNamespace(a=side, team_a=obj, kpi=obj, today=None, rewards=rewards)).split("?")[0]

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from goals.models import ProgressEntryRevision
+from rewards.models import Award, RewardTier
 from tests.factories import (
     GoalFactory,
     MembershipFactory,
@@ -33,6 +34,10 @@ PINS = {
     "/api/v1/notifications/": 3,  # auth, count, page
     "/api/v1/goals/export/": 8,  # auth, managed teams (2), a chunk, its calendars (3), the end-of-chunks read
     "/api/v1/progress-entries/export/": 5,  # auth, visible users (3), the streamed rows
+    # rewards
+    "/api/v1/reward-tiers/": 3,  # auth, count, page (with the awarded count)
+    "/api/v1/awards/": 6,  # auth, visible users (managed 2, members), count, page
+    "/api/v1/leaderboards/": 11,  # auth, teams (managed 2, rep team, teams), rep team, tree, KPI, managed (2), board
 }
 
 
@@ -51,6 +56,13 @@ def _add_reps(team, kpi, manager, count, today, *, edited_entry):
         MicroGoalFactory(goal=goal, assignee=rep)
         ProgressEntryFactory(user=rep, kpi=kpi, date=today)
         NotificationFactory(user=manager)
+        _add_award(rep, goal)
+
+
+def _add_award(rep, goal):
+    """rewards: each rep holds an award on their goal, so the awards list grows with the team."""
+    tier = RewardTier.objects.order_by("id").first()
+    Award.objects.create(user=rep, tier=tier, goal=goal, attainment=100, threshold=tier.threshold_percent)
 
 
 def _count(client, path) -> int:
