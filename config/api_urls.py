@@ -8,11 +8,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+import feedback.api
 import goals.api
 import notifications.api
 import teams.api
 
-APPS = [teams.api, goals.api, notifications.api]
+APPS = [teams.api, goals.api, notifications.api, feedback.api]
 
 router = DefaultRouter(trailing_slash=True)
 extra = []
