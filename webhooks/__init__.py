@@ -5,6 +5,9 @@ On top of the layers: the API and CSV layers call `entries_recorded_emit`, and t
 this app). rewards and feedback sit below this app: their "award.granted" and "adjustment.decided" must reach
 `webhook_emit` the same way (a settings hook, or their api modules), never by importing it.
 
+"adjustment.decided": feedback sends `feedback.signals.adjustment_decided` after a decision commits; WebhooksConfig
+connects it to webhooks/adjustments.py, which builds the payload (and the one-line Slack text).
+
 Verifying a delivery (receivers): the `Pacer-Signature` header is `t=<unix seconds>,v1=<hex>`, where
 hex = HMAC-SHA256(endpoint secret, f"{t}.{raw body}"). Recompute it over the raw body, compare in constant time,
 and reject a timestamp more than 5 minutes from your clock (a replayed request). `webhooks.signing.verify` does it.
