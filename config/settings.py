@@ -283,7 +283,8 @@ DRF_STANDARDIZED_ERRORS = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pacer API",
-    "DESCRIPTION": "Goals, micro goals, the progress ledger and notifications. See README.md for a curl walk-through.",
+    "DESCRIPTION": "Goals, micro goals, the progress ledger, notifications and feedback (check-ins, action items, "
+    "adjustment requests). See README.md for a curl walk-through.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",  # served from static/, so the docs work offline
