@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from feedback.models import AdjustmentRequest, CheckIn, Feedback
 from goals.models import Goal, GoalRevision
+from tests.concurrency import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -175,3 +176,15 @@ def test_a_rejection_needs_a_response_and_a_second_pending_request_is_a_409(worl
     rejected = manager.post(f"/api/v1/adjustment-requests/{request.id}/reject/", {"response": "Not now."})
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     assert manager.get("/api/v1/adjustment-requests/?status=pending").json()["count"] == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_approvals_decide_once_and_the_other_is_a_409(world, client_for, eager_celery):
+    request = world.a.adjustment
+    clients = [client_for("manager_a"), client_for("admin")]
+    path = f"/api/v1/adjustment-requests/{request.id}/approve/"
+    results, errors = run_in_threads(lambda: clients.pop().post(path, {}, format="json").status_code)
+    assert errors == [] and sorted(results) == [200, 409]
+    assert GoalRevision.objects.filter(goal_id=request.goal_id, kind="adjusted").count() == 1
+    assert Goal.objects.get(id=request.goal_id).target_value == request.proposed_target
