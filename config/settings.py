@@ -283,7 +283,8 @@ DRF_STANDARDIZED_ERRORS = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pacer API",
-    "DESCRIPTION": "Goals, micro goals, the progress ledger, notifications and rewards. See README.md for a curl walk-through.",
+    "DESCRIPTION": "Goals, micro goals, the progress ledger, notifications, rewards and feedback (check-ins, action "
+    "items, adjustment requests). See README.md for a curl walk-through.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",  # served from static/, so the docs work offline
@@ -291,6 +292,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "FeedbackKindEnum": "feedback.api.feedback.KINDS",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",

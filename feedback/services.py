@@ -38,9 +38,13 @@ from teams.models import AuditEvent, User
 
 from . import selectors
 from .models import EDIT_WINDOW, ActionItem, AdjustmentRequest, CheckIn, CheckInReply, Feedback
+from .signals import adjustment_decided_send_on_commit
 
 Kind = Notification.Kind
 Status = AdjustmentRequest.Status
+# The code of a refusal caused by the request's state, not its input (already decided; another one pending): the
+# API answers it with a 409, the pages show it like any other error.
+CONFLICT = "conflict"
 
 
 def _clean_text(value: str, field: str, what: str) -> str:
@@ -364,7 +368,9 @@ def adjustment_request_create(
     if errors:
         raise ValidationError(errors)
     if goal.adjustment_requests.filter(status=Status.PENDING).exists():
-        raise ValidationError("A request on this goal is already waiting for a decision; withdraw it to ask again.")
+        raise ValidationError(
+            "A request on this goal is already waiting for a decision; withdraw it to ask again.", code=CONFLICT
+        )
     request = AdjustmentRequest(
         goal=goal,
         requested_by=requested_by,
@@ -379,7 +385,7 @@ def adjustment_request_create(
         with transaction.atomic():  # a concurrent request on the same goal loses to the partial unique constraint
             request.save()
     except IntegrityError as error:
-        raise ValidationError("A request on this goal is already waiting for a decision.") from error
+        raise ValidationError("A request on this goal is already waiting for a decision.", code=CONFLICT) from error
     for manager in _deciders(request):
         notify(user=manager, kind=Kind.ADJUSTMENT_DECIDED, key=f"adjustment:{request.id}:asked",
                title=f"{requested_by} asks to adjust “{goal.title}”"[:200], body=request.reason,
@@ -412,7 +418,8 @@ def _require_pending(request: AdjustmentRequest) -> None:
         who = f" by {request.decided_by}" if request.decided_by_id and request.status != Status.WITHDRAWN else ""
         raise ValidationError(
             f"This request was already {request.get_status_display().lower()}{who} "
-            f"on {timezone.localtime(request.decided_at):%d %b %Y}: a decided request is final."
+            f"on {timezone.localtime(request.decided_at):%d %b %Y}: a decided request is final.",
+            code=CONFLICT,
         )
 
 
@@ -510,6 +517,7 @@ def _decide(request, status, decided_by, response, *, revision=None) -> Adjustme
         body=body,
         url=reverse("feedback:request_detail", args=[request.id]),
     )
+    adjustment_decided_send_on_commit(request_id=request.id)  # e.g. the "adjustment.decided" webhook
     return request
 
 
