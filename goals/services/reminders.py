@@ -27,7 +27,6 @@ from teams.calendar import org_today
 
 from ..selectors import (
     checkin_deliveries,
-    checkin_due_memberships,
     deadline_deliveries,
     deadline_goal_ids,
     digest_deliveries,
@@ -81,8 +80,9 @@ def deadline_reminders_send(*, now: datetime.datetime | None = None, goal_ids=No
 
 
 def checkin_reminders_due_ids(*, now: datetime.datetime) -> list[int]:
-    """The reps due a check-in reminder now (goals.selectors.checkin_due_memberships; the 15-minute job's fan-out)."""
-    return sorted({m.user_id for m, _ in checkin_due_memberships(now=now)})
+    """The reps due a check-in reminder now and not yet reminded (goals.selectors.checkin_deliveries; the
+    15-minute job's fan-out: its runs after the first that day find nobody left)."""
+    return sorted({d.user.id for d in checkin_deliveries(now=now)})
 
 
 def checkin_reminders_send(*, now: datetime.datetime | None = None, user_ids=None) -> int:
