@@ -829,6 +829,8 @@ def _history_rates(targets: list[_Target], calendars: list[WorkingCalendar], *, 
         day=ops.quote_name(ProgressDay._meta.db_table),
         membership=ops.quote_name(Membership._meta.db_table),
     )
+    if connection.vendor == "postgresql":
+        sql = "SET LOCAL jit = off; " + sql  # as _aggregate's: the VALUES list makes the planner JIT-compile
     with connection.cursor() as cursor:
         if rows_in_scope:
             cursor.execute(sql, [*params, Membership.Role.REP.value])
