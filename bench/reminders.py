@@ -24,7 +24,7 @@ from workers import celery_worker
 
 from bench.tasks import COUNTER, noop
 from goals import tasks
-from goals.services.reminders import checkin_due_memberships
+from goals.selectors import checkin_due_memberships
 from notifications.models import Notification
 from teams.models import User
 
