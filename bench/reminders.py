@@ -2,9 +2,10 @@
 tasks through the same worker, in the same run (target ≤ 3×).
 
 10,000 reps (50 teams of 200) each with an active micro goal today, past their reminder hour, most with
-nothing logged today. The reminder run is one task (`send_checkin_reminders`) that finds who is due and
-calls notify() for each, which records the in-app notification and queues its email (the dummy email
-backend: the work, not an SMTP server); the clock stops when every due rep's notification is emailed.
+nothing logged today. The reminder run is the periodic task (`send_checkin_reminders`): it finds who is due
+(ids only) and fans them out to chunk tasks of 250 reps (notifications.fanout); each chunk re-checks its reps,
+records their notifications in bulk and queues their emails in batches of 100 (the dummy email backend: the
+work, not an SMTP server); the clock stops when every due rep's notification is emailed.
 The baseline: 10,000 tasks that only count themselves (bench/tasks.py), from enqueue to the last one run.
 
     .venv/bin/python bench/reminders.py
@@ -23,7 +24,7 @@ from workers import celery_worker
 
 from bench.tasks import COUNTER, noop
 from goals import tasks
-from goals.services.reminders import checkin_due_memberships
+from goals.selectors import checkin_due_memberships
 from notifications.models import Notification
 from teams.models import User
 

@@ -8,11 +8,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+import feedback.api
 import goals.api
 import notifications.api
+import rewards.api
 import teams.api
 
-APPS = [teams.api, goals.api, notifications.api]
+APPS = [teams.api, goals.api, notifications.api, rewards.api, feedback.api]
 
 router = DefaultRouter(trailing_slash=True)
 extra = []

@@ -283,7 +283,8 @@ DRF_STANDARDIZED_ERRORS = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pacer API",
-    "DESCRIPTION": "Goals, micro goals, the progress ledger and notifications. See README.md for a curl walk-through.",
+    "DESCRIPTION": "Goals, micro goals, the progress ledger, notifications, rewards and feedback (check-ins, action "
+    "items, adjustment requests). See README.md for a curl walk-through.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",  # served from static/, so the docs work offline
@@ -291,6 +292,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "FeedbackKindEnum": "feedback.api.feedback.KINDS",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
@@ -351,6 +353,9 @@ PACER_LOCALE = env.str("PACER_LOCALE", default="en_US")
 # how apps above goals react to new figures without goals importing them (rewards grants and flags awards;
 # webhooks announce "goal health changed" and "goal closed").
 PACER_AFTER_RECOMPUTE = ["rewards.services.awards_grant", "webhooks.services.goal_events_emit"]
+# Called by rewards.services.awards_grant with award_ids=[…] for the awards it just granted, inside its transaction
+# (rewards never imports webhooks; webhooks announces "award granted").
+PACER_AFTER_AWARDS_GRANTED = ["webhooks.services.awards_granted_emit"]
 # Outgoing webhooks: tries per delivery (receivers choose their own replay window; README suggests 5 minutes).
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 

@@ -440,10 +440,12 @@ def team_managers(*, team: Team) -> list[User]:
 # --- Who is due for the weekly jobs -----------------------------------------------------------------------------
 
 
-def checkin_reminder_due(*, now: datetime.datetime, weekday: int) -> list[tuple[User, datetime.date, list[Goal]]]:
-    """The reps whose local day is ISO `weekday` and past their reminder hour, each with the week's Monday and their
-    active goals still without a check-in this week (reps with none left are skipped). Queries: 5, whatever the
-    number of reps."""
+def checkin_reminder_due(
+    *, now: datetime.datetime, weekday: int, user_ids=None
+) -> list[tuple[User, datetime.date, list[Goal]]]:
+    """The reps whose local day is ISO `weekday` and past their reminder hour (only among `user_ids` if given: a
+    fan-out chunk), each with the week's Monday and their active goals still without a check-in this week (reps
+    with none left are skipped). Queries: 5, whatever the number of reps."""
     local = local_now_by_timezone(now)
     zones = Q()
     for name, at in local.items():
@@ -451,13 +453,10 @@ def checkin_reminder_due(*, now: datetime.datetime, weekday: int) -> list[tuple[
             zones |= Q(user__timezone=name, user__reminder_hour__lte=at.hour)
     if not zones:
         return []
-    reps = {
-        m.user_id: m.user
-        for m in active_memberships()
-        .filter(zones, role=Membership.Role.REP, user__is_active=True)
-        .select_related("user")
-        .order_by("user_id")
-    }
+    rep_memberships = active_memberships().filter(zones, role=Membership.Role.REP, user__is_active=True)
+    if user_ids is not None:
+        rep_memberships = rep_memberships.filter(user_id__in=list(user_ids))
+    reps = {m.user_id: m.user for m in rep_memberships.select_related("user").order_by("user_id")}
     weeks = {uid: week_start_of(local[u.timezone].date()) for uid, u in reps.items()}
     goals: dict[int, list[Goal]] = {}
     for goal in Goal.objects.filter(owner_user_id__in=list(reps), status=Goal.Status.ACTIVE).order_by("due_date", "id"):
@@ -482,21 +481,22 @@ DIGESTED_KEYS = ("adjustment:", "checkin-reply:")  # the in-app-only items a man
 
 
 def feedback_digest_due(
-    *, now: datetime.datetime, weekday: int, hour: int
+    *, now: datetime.datetime, weekday: int, hour: int, user_ids=None
 ) -> list[tuple[User, datetime.date, list[Notification]]]:
-    """Managers whose local time is ISO `weekday` at or after `hour`, with their unread in-app-only coaching items
-    of this week (oldest first); managers with nothing waiting are skipped. Queries: 4."""
+    """Managers whose local time is ISO `weekday` at or after `hour` (only among `user_ids` if given: a fan-out
+    chunk), with their unread in-app-only coaching items of this week (oldest first); managers with nothing
+    waiting are skipped. Queries: 4."""
     local = local_now_by_timezone(now)
     zones = [name for name, at in local.items() if at.isoweekday() == weekday and at.hour >= hour]
     if not zones:
         return []
     monday = week_start_of(local[zones[0]].date())
-    managers = {
-        m.user_id: m.user
-        for m in active_memberships()
-        .filter(role=Membership.Role.MANAGER, user__is_active=True, user__timezone__in=zones)
-        .select_related("user")
-    }
+    manager_memberships = active_memberships().filter(
+        role=Membership.Role.MANAGER, user__is_active=True, user__timezone__in=zones
+    )
+    if user_ids is not None:
+        manager_memberships = manager_memberships.filter(user_id__in=list(user_ids))
+    managers = {m.user_id: m.user for m in manager_memberships.select_related("user")}
     waiting: dict[int, list[Notification]] = {}
     keys = Q()
     for prefix in DIGESTED_KEYS:

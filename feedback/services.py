@@ -32,15 +32,19 @@ from goals.models import Goal, GoalRevision, MicroGoal
 from goals.selectors import goal_list_for_user, goal_manageable_by
 from goals.templatetags.pacer import kpi_value
 from notifications.models import Notification
-from notifications.services import notify
+from notifications.services import Message, notifications_deliver, notify
 from teams.audit import audit_record
 from teams.models import AuditEvent, User
 
 from . import selectors
 from .models import EDIT_WINDOW, ActionItem, AdjustmentRequest, CheckIn, CheckInReply, Feedback
+from .signals import adjustment_decided_send_on_commit
 
 Kind = Notification.Kind
 Status = AdjustmentRequest.Status
+# The code of a refusal caused by the request's state, not its input (already decided; another one pending): the
+# API answers it with a 409, the pages show it like any other error.
+CONFLICT = "conflict"
 
 
 def _clean_text(value: str, field: str, what: str) -> str:
@@ -364,7 +368,9 @@ def adjustment_request_create(
     if errors:
         raise ValidationError(errors)
     if goal.adjustment_requests.filter(status=Status.PENDING).exists():
-        raise ValidationError("A request on this goal is already waiting for a decision; withdraw it to ask again.")
+        raise ValidationError(
+            "A request on this goal is already waiting for a decision; withdraw it to ask again.", code=CONFLICT
+        )
     request = AdjustmentRequest(
         goal=goal,
         requested_by=requested_by,
@@ -379,7 +385,7 @@ def adjustment_request_create(
         with transaction.atomic():  # a concurrent request on the same goal loses to the partial unique constraint
             request.save()
     except IntegrityError as error:
-        raise ValidationError("A request on this goal is already waiting for a decision.") from error
+        raise ValidationError("A request on this goal is already waiting for a decision.", code=CONFLICT) from error
     for manager in _deciders(request):
         notify(user=manager, kind=Kind.ADJUSTMENT_DECIDED, key=f"adjustment:{request.id}:asked",
                title=f"{requested_by} asks to adjust “{goal.title}”"[:200], body=request.reason,
@@ -412,7 +418,8 @@ def _require_pending(request: AdjustmentRequest) -> None:
         who = f" by {request.decided_by}" if request.decided_by_id and request.status != Status.WITHDRAWN else ""
         raise ValidationError(
             f"This request was already {request.get_status_display().lower()}{who} "
-            f"on {timezone.localtime(request.decided_at):%d %b %Y}: a decided request is final."
+            f"on {timezone.localtime(request.decided_at):%d %b %Y}: a decided request is final.",
+            code=CONFLICT,
         )
 
 
@@ -510,6 +517,7 @@ def _decide(request, status, decided_by, response, *, revision=None) -> Adjustme
         body=body,
         url=reverse("feedback:request_detail", args=[request.id]),
     )
+    adjustment_decided_send_on_commit(request_id=request.id)  # e.g. the "adjustment.decided" webhook
     return request
 
 
@@ -536,42 +544,57 @@ CHECKIN_WEEKDAY = 4  # ISO Thursday: a reminder late enough to have a week to ta
 DIGEST_WEEKDAY, DIGEST_HOUR = 5, 15  # Friday afternoon, the manager's local time
 
 
-def checkin_weekly_reminders_send(*, now: datetime.datetime | None = None) -> int:
+def checkin_weekly_reminders_due_ids(*, now: datetime.datetime) -> list[int]:
+    """The reps due the weekly check-in reminder now (the hourly job's fan-out)."""
+    return [rep.id for rep, _, _ in selectors.checkin_reminder_due(now=now, weekday=CHECKIN_WEEKDAY)]
+
+
+def checkin_weekly_reminders_send(*, now: datetime.datetime | None = None, user_ids=None) -> int:
     """On Thursday from each rep's reminder hour (local time): one reminder (key `weekly-checkin:<user>:<week>`)
-    to each active rep with an active goal of their own and no check-in on it this ISO week. A rep who checked in
-    on every goal is skipped. Separate from goals' daily log reminder. Returns how many were sent."""
+    to each active rep (among `user_ids` if given) with an active goal of their own and no check-in on it this ISO
+    week. A rep who checked in on every goal is skipped. Separate from goals' daily log reminder. Delivered in
+    bulk (notifications_deliver). Returns how many were sent."""
     now = now or timezone.now()
-    sent = 0
-    for rep, week, missing in selectors.checkin_reminder_due(now=now, weekday=CHECKIN_WEEKDAY):
+    url = reverse("feedback:checkins")
+    messages = []
+    for rep, week, missing in selectors.checkin_reminder_due(now=now, weekday=CHECKIN_WEEKDAY, user_ids=user_ids):
         titles = ", ".join(f"“{g.title}”" for g in missing[:3]) + (" …" if len(missing) > 3 else "")
-        sent += bool(
-            notify(
+        messages.append(
+            Message(
                 user=rep,
                 kind=Kind.CHECKIN_REMINDER,
                 key=f"weekly-checkin:{rep.id}:{week.isoformat()}",
                 title="Your weekly check-in",
                 body=f"How confident are you this week? Two taps per goal: {titles}.",
-                url=reverse("feedback:checkins"),
+                url=url,
             )
         )
-    return sent
+    return notifications_deliver(messages=messages)
 
 
-def feedback_digests_send(*, now: datetime.datetime | None = None) -> int:
-    """Friday from 15:00 local: one email-able summary per manager of the low-priority items still unread this week
-    (adjustment requests to decide, reps' replies), key `feedback-digest:<user>:<week>`. Returns how many."""
+def feedback_digests_due_ids(*, now: datetime.datetime) -> list[int]:
+    """The managers due the feedback digest now (the hourly job's fan-out)."""
+    return [m.id for m, _, _ in selectors.feedback_digest_due(now=now, weekday=DIGEST_WEEKDAY, hour=DIGEST_HOUR)]
+
+
+def feedback_digests_send(*, now: datetime.datetime | None = None, user_ids=None) -> int:
+    """Friday from 15:00 local: one email-able summary per manager (among `user_ids` if given) of the low-priority
+    items still unread this week (adjustment requests to decide, reps' replies), key
+    `feedback-digest:<user>:<week>`. Delivered in bulk (notifications_deliver). Returns how many."""
     now = now or timezone.now()
-    sent = 0
-    for manager, week, items in selectors.feedback_digest_due(now=now, weekday=DIGEST_WEEKDAY, hour=DIGEST_HOUR):
+    url = reverse("feedback:requests")
+    messages = []
+    due = selectors.feedback_digest_due(now=now, weekday=DIGEST_WEEKDAY, hour=DIGEST_HOUR, user_ids=user_ids)
+    for manager, week, items in due:
         lines = [f"- {n.title}" for n in items]
-        sent += bool(
-            notify(
+        messages.append(
+            Message(
                 user=manager,
                 kind=Kind.MANAGER_DIGEST,
                 key=f"feedback-digest:{manager.id}:{week.isoformat()}",
                 title=f"{len(items)} coaching item{'s' if len(items) != 1 else ''} this week",
                 body="Still waiting for you in Pacer:\n" + "\n".join(lines),
-                url=reverse("feedback:requests"),
+                url=url,
             )
         )
-    return sent
+    return notifications_deliver(messages=messages)

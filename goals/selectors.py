@@ -559,18 +559,31 @@ class DeadlineDelivery:
     days: int  # days until the due date
 
 
-def deadline_deliveries(*, today: datetime.date) -> list[DeadlineDelivery]:
-    """Goals due in N days (settings.PACER["DEADLINE_REMINDER_DAYS"]) and not achieved: one delivery to each
-    owner (a team goal's owners are the nearest managers of the team); an off-track personal goal also to the
-    nearest managers of the owner's team. Those already delivered are left out. Queries: goals, the owners'
-    memberships, the team tree, the managers, the calendars (2–3), the keys already delivered."""
+def _deadline_due_goals(today: datetime.date) -> tuple[QuerySet[Goal], dict[datetime.date, int]]:
+    """Active goals due in N days (settings.PACER["DEADLINE_REMINDER_DAYS"]) and not achieved, and N by due date."""
     days_by_due = {today + datetime.timedelta(days=n): n for n in settings.PACER["DEADLINE_REMINDER_DAYS"]}
-    goals = list(
-        Goal.objects.filter(status=Goal.Status.ACTIVE, due_date__in=list(days_by_due))
-        .exclude(health=Health.ACHIEVED)
-        .select_related("kpi", "owner_user", "owner_team")
-        .order_by("id")
+    goals = Goal.objects.filter(status=Goal.Status.ACTIVE, due_date__in=list(days_by_due)).exclude(
+        health=Health.ACHIEVED
     )
+    return goals, days_by_due
+
+
+def deadline_goal_ids(*, today: datetime.date) -> list[int]:
+    """The goals deadline_deliveries would remind about today (one query): what the hourly job fans out."""
+    goals, _ = _deadline_due_goals(today)
+    return list(goals.order_by("id").values_list("id", flat=True))
+
+
+def deadline_deliveries(*, today: datetime.date, goal_ids=None) -> list[DeadlineDelivery]:
+    """Goals due in N days (settings.PACER["DEADLINE_REMINDER_DAYS"]) and not achieved (among `goal_ids` if
+    given: a fan-out chunk): one delivery to each owner (a team goal's owners are the nearest managers of the
+    team); an off-track personal goal also to the nearest managers of the owner's team. Those already delivered
+    are left out. Queries: goals, the owners' memberships, the team tree, the managers, the calendars (2–3), the
+    keys already delivered."""
+    goals_due, days_by_due = _deadline_due_goals(today)
+    if goal_ids is not None:
+        goals_due = goals_due.filter(id__in=list(goal_ids))
+    goals = list(goals_due.select_related("kpi", "owner_user", "owner_team").order_by("id"))
     if not goals:
         return []
     # The team a user-owned goal belongs to: the owner's rep team, else a team they manage.
@@ -642,11 +655,11 @@ class CheckinDelivery:
     day: datetime.date  # the rep's local today
 
 
-def checkin_due_memberships(*, now: datetime.datetime) -> list[tuple[Membership, datetime.date]]:
+def checkin_due_memberships(*, now: datetime.datetime, user_ids=None) -> list[tuple[Membership, datetime.date]]:
     """The reps to remind now, each with their local today: local time at or past their reminder hour (and
     still the same local date), a working day of their team (weekdays and holidays), an active micro goal
-    covering the day, and no non-voided entry dated that day. Queries: timezones, the reps (one query
-    whatever their number), and the team calendars."""
+    covering the day, and no non-voided entry dated that day; only among `user_ids` if given (a fan-out
+    chunk). Queries: timezones, the reps (one query whatever their number), and the team calendars."""
     local = local_now_by_timezone(now)
     # Users share a handful of local dates at any instant (UTC-12 … UTC+14): one condition per date,
     # each listing the timezones on that date with the local hour they have reached.
@@ -674,11 +687,10 @@ def checkin_due_memberships(*, now: datetime.datetime) -> list[tuple[Membership,
         condition = on_day if condition is None else condition | on_day
     if condition is None:
         return []
-    reps = list(
-        Membership.objects.filter(condition, role=Membership.Role.REP, user__is_active=True)
-        .select_related("user")
-        .order_by("user_id")
-    )
+    reps = Membership.objects.filter(condition, role=Membership.Role.REP, user__is_active=True)
+    if user_ids is not None:
+        reps = reps.filter(user_id__in=list(user_ids))
+    reps = list(reps.select_related("user").order_by("user_id"))
     if not reps:
         return []
     calendars = calendars_for_teams(team_ids={m.team_id for m in reps})
@@ -690,11 +702,11 @@ def checkin_due_memberships(*, now: datetime.datetime) -> list[tuple[Membership,
     return due
 
 
-def checkin_deliveries(*, now: datetime.datetime) -> list[CheckinDelivery]:
+def checkin_deliveries(*, now: datetime.datetime, user_ids=None) -> list[CheckinDelivery]:
     """One check-in reminder per due rep and local date (checkin_due_memberships), those not yet delivered."""
     deliveries = [
         CheckinDelivery(m.user, f"checkin:{m.user_id}:{day.isoformat()}", day)
-        for m, day in checkin_due_memberships(now=now)
+        for m, day in checkin_due_memberships(now=now, user_ids=user_ids)
     ]
     return _undelivered(deliveries)
 
@@ -752,28 +764,46 @@ class DigestDelivery:
     sections: list[DigestSection] = field(default_factory=list)
 
 
-def digest_deliveries(*, now: datetime.datetime) -> list[DigestDelivery]:
-    """The weekly digests due now: to each manager whose local time is Monday at or after 08:00 (an hourly job,
-    so it goes out at 08:xx; a missed run is caught up later that Monday), not yet delivered. Per team they
-    manage: its active goals (the team's own and its reps'), at-risk and off-track goals, and the reps who logged
-    nothing last week (Monday to Sunday) although it had working days. Queries: timezones, managers, keys
-    delivered, team tree, reps, goals, their calendars, last week's loggers, the reps' calendars."""
+def _digest_due_managers(now: datetime.datetime) -> tuple[QuerySet[Membership], datetime.date] | None:
+    """The manager memberships whose manager's local time is Monday at or after 08:00, and that Monday."""
     local = local_now_by_timezone(now)
     due_zones = [n for n, t in local.items() if t.isoweekday() == DIGEST_WEEKDAY and t.hour >= DIGEST_HOUR]
     if not due_zones:
-        return []
+        return None
     # Every timezone that is on a Monday right now is on the same Monday (offsets span 26 hours).
     monday = local[due_zones[0]].date()
+    memberships = active_memberships(monday).filter(
+        role=Membership.Role.MANAGER, user__is_active=True, user__timezone__in=due_zones
+    )
+    return memberships, monday
+
+
+def digest_manager_ids(*, now: datetime.datetime) -> list[int]:
+    """The managers digest_deliveries may owe a digest now (two queries): what the hourly job fans out."""
+    due = _digest_due_managers(now)
+    if due is None:
+        return []
+    return sorted(set(due[0].order_by().values_list("user_id", flat=True)))
+
+
+def digest_deliveries(*, now: datetime.datetime, user_ids=None) -> list[DigestDelivery]:
+    """The weekly digests due now: to each manager whose local time is Monday at or after 08:00 (an hourly job,
+    so it goes out at 08:xx; a missed run is caught up later that Monday), not yet delivered; only among
+    `user_ids` if given (a fan-out chunk). Per team they manage: its active goals (the team's own and its reps'),
+    at-risk and off-track goals, and the reps who logged nothing last week (Monday to Sunday) although it had
+    working days. Queries: timezones, managers, keys delivered, team tree, reps, goals, their calendars, last
+    week's loggers, the reps' calendars."""
+    due = _digest_due_managers(now)
+    if due is None:
+        return []
+    manager_memberships, monday = due
+    if user_ids is not None:
+        manager_memberships = manager_memberships.filter(user_id__in=list(user_ids))
     year, week, _ = monday.isocalendar()
     last_monday, last_sunday = monday - datetime.timedelta(days=7), monday - datetime.timedelta(days=1)
     teams_by_manager: dict[int, list[Team]] = defaultdict(list)
     managers: dict[int, User] = {}
-    for membership in (
-        active_memberships(monday)
-        .filter(role=Membership.Role.MANAGER, user__is_active=True, user__timezone__in=due_zones)
-        .select_related("user", "team")
-        .order_by("user_id", "team__name")
-    ):
+    for membership in manager_memberships.select_related("user", "team").order_by("user_id", "team__name"):
         managers[membership.user_id] = membership.user
         teams_by_manager[membership.user_id].append(membership.team)
     deliveries = _undelivered(

@@ -8,10 +8,12 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from goals import services
 from goals.models import Goal, MicroGoal
+from notifications.fanout import fan_out, fanned_out_now
 
 logger = logging.getLogger(__name__)
 
@@ -72,19 +74,44 @@ def close_due_goals() -> int:
     return len(closed)
 
 
+# The reminder jobs fan out (notifications.fanout): the periodic task finds the ids due and enqueues chunk
+# tasks; each chunk re-checks its ids at the periodic run's `now` and delivers them in bulk.
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def send_deadline_reminders() -> int:
-    """Hourly: goals due in N days and not achieved, to their owners (off-track ones to managers too)."""
-    return services.deadline_reminders_send()
+    """Hourly: goals due in N days and not achieved, to their owners (off-track ones to managers too).
+    Returns the number of chunks enqueued."""
+    now = timezone.now()
+    return fan_out(send_deadline_reminder_chunk, ids=services.deadline_reminders_due_ids(now=now), now=now)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_deadline_reminder_chunk(*, ids: list[int], now: str) -> int:
+    return services.deadline_reminders_send(now=fanned_out_now(now), goal_ids=ids)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def send_checkin_reminders() -> int:
-    """Every 15 minutes: reps past their local reminder hour on a working day, with no entry today."""
-    return services.checkin_reminders_send()
+    """Every 15 minutes: reps past their local reminder hour on a working day, with no entry today.
+    Returns the number of chunks enqueued."""
+    now = timezone.now()
+    return fan_out(send_checkin_reminder_chunk, ids=services.checkin_reminders_due_ids(now=now), now=now)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_checkin_reminder_chunk(*, ids: list[int], now: str) -> int:
+    return services.checkin_reminders_send(now=fanned_out_now(now), user_ids=ids)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def send_manager_digest() -> int:
-    """Hourly: the weekly digest to each manager whose local time is Monday 08:00 (or later that Monday)."""
-    return services.manager_digests_send()
+    """Hourly: the weekly digest to each manager whose local time is Monday 08:00 (or later that Monday).
+    Returns the number of chunks enqueued."""
+    now = timezone.now()
+    return fan_out(send_manager_digest_chunk, ids=services.manager_digests_due_ids(now=now), now=now)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_manager_digest_chunk(*, ids: list[int], now: str) -> int:
+    return services.manager_digests_send(now=fanned_out_now(now), user_ids=ids)

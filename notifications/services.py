@@ -9,18 +9,28 @@ import enum
 import functools
 import logging
 import smtplib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
 
+from teams.models import User
+
 from .models import Notification
-from .selectors import in_quiet_hours, notification_channel, notification_get_for_user
+from .selectors import (
+    in_quiet_hours,
+    notification_channel,
+    notification_get_for_user,
+    notification_keys_delivered,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,15 +64,7 @@ def notify(
     if existing is not None:
         return existing
 
-    if channel == Channel.IN_APP:
-        status = EmailStatus.NONE
-    elif not user.email:
-        status = EmailStatus.SKIPPED
-    elif in_quiet_hours(user=user, at=timezone.now()):
-        # No long ETA: it would outlive the broker's visibility timeout. send_deferred_emails releases it.
-        status = EmailStatus.DEFERRED
-    else:
-        status = EmailStatus.PENDING
+    status = _initial_email_status(user=user, channel=channel, now=timezone.now())
     notification = Notification(user=user, kind=kind, key=key, title=title, body=body, url=url, email_status=status)
     # (user, key) uniqueness is left to the database: a check here could race with a concurrent notify.
     notification.full_clean(validate_unique=False, validate_constraints=False)
@@ -74,6 +76,94 @@ def notify(
     if status == EmailStatus.PENDING:
         transaction.on_commit(functools.partial(_enqueue_email, notification.id))
     return notification
+
+
+def _initial_email_status(*, user, channel: str, now: datetime.datetime) -> str:
+    if channel == Channel.IN_APP:
+        return EmailStatus.NONE
+    if not user.email:
+        return EmailStatus.SKIPPED
+    if in_quiet_hours(user=user, at=now):
+        # No long ETA: it would outlive the broker's visibility timeout. send_deferred_emails releases it.
+        return EmailStatus.DEFERRED
+    return EmailStatus.PENDING
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notify() call's arguments, for notifications_deliver."""
+
+    user: User
+    kind: str
+    key: str
+    title: str
+    body: str
+    url: str = ""
+    email: bool = True
+
+
+@transaction.atomic
+def notifications_deliver(*, messages: Iterable[Message]) -> int:
+    """notify() for many users at once (the reminder jobs' chunks): the same preferences, quiet hours and
+    once-per-(user, key), in one transaction and a constant number of queries (keys already delivered, the
+    insert per 500 rows, the ids of the new rows); the new rows' emails are queued after commit, a batch
+    task per EMAIL_BATCH. Returns how many notifications were created."""
+    now = timezone.now()
+    rows: dict[tuple[int, str], Notification] = {}
+    for m in messages:
+        channel = notification_channel(user=m.user, kind=m.kind)
+        if channel == Channel.OFF or (m.user.id, m.key) in rows:
+            continue
+        if not m.email:
+            channel = Channel.IN_APP
+        status = _initial_email_status(user=m.user, channel=channel, now=now)
+        notification = Notification(
+            user=m.user, kind=m.kind, key=m.key, title=m.title, body=m.body, url=m.url, email_status=status
+        )
+        notification.created_at = now
+        # Field checks (lengths, choices, the site-path url) without the user's existence check: a query per row.
+        notification.clean_fields(exclude=["user"])
+        rows[(m.user.id, m.key)] = notification
+    delivered = notification_keys_delivered(pairs=rows)
+    new = {pair: n for pair, n in rows.items() if pair not in delivered}
+    if not new:
+        return 0
+    # ignore_conflicts: a concurrent run may insert the same keys between the check and here; its rows stand.
+    Notification.objects.bulk_create(new.values(), batch_size=500, ignore_conflicts=True)
+    # bulk_create with ignore_conflicts returns no ids: read back the rows this call inserted, told apart from
+    # a concurrent run's by their creation instant (the same `now` for all of them, to the microsecond).
+    created = [
+        (notification_id, status)
+        for notification_id, user_id, key, status in Notification.objects.filter(
+            user_id__in={user_id for user_id, _ in new}, key__in={key for _, key in new}, created_at=now
+        ).values_list("id", "user_id", "key", "email_status")
+        if (user_id, key) in new
+    ]
+    pending = sorted(notification_id for notification_id, status in created if status == EmailStatus.PENDING)
+    if pending:
+        transaction.on_commit(functools.partial(_enqueue_email_batches, pending))
+    return len(created)
+
+
+# Emails per batch task: one mail-server connection for all of them, and (at a few seconds per email on a slow
+# server) well inside the task time limit; EMAIL_BATCH_BUDGET_SECONDS hands what is left to a new batch anyway.
+EMAIL_BATCH = 100
+EMAIL_BATCH_BUDGET_SECONDS = 120
+
+
+def _enqueue_email_batches(notification_ids: list[int]) -> None:
+    from .tasks import send_notification_emails
+
+    for start in range(0, len(notification_ids), EMAIL_BATCH):
+        batch = notification_ids[start : start + EMAIL_BATCH]
+        try:
+            send_notification_emails.delay(batch)
+        except Exception:
+            logger.warning(
+                "Could not queue the emails of %d notifications; send_deferred_emails will retry.",
+                len(batch),
+                exc_info=True,
+            )
 
 
 def _enqueue_email(notification_id: int) -> None:
@@ -140,7 +230,7 @@ def _is_transient(exc: Exception) -> bool:
     return isinstance(exc, ConnectionError | TimeoutError | OSError)
 
 
-def _email_message(notification: Notification) -> EmailMultiAlternatives:
+def _email_message(notification: Notification, connection=None) -> EmailMultiAlternatives:
     site = settings.SITE_URL.rstrip("/")
     context = {
         "notification": notification,
@@ -157,17 +247,19 @@ def _email_message(notification: Notification) -> EmailMultiAlternatives:
         subject=" ".join(render("subject.txt").split()),  # a header: one line
         body=render("body.txt"),
         to=[notification.user.email],
+        connection=connection,
     )
     message.attach_alternative(render("body.html"), "text/html")
     return message
 
 
-def notification_email_send(*, notification_id: int, final_attempt: bool = False) -> EmailOutcome:
+def notification_email_send(*, notification_id: int, final_attempt: bool = False, connection=None) -> EmailOutcome:
     """Send one notification's email at most once and record the outcome.
 
     The row stays locked (select_for_update) for the whole send, so two workers handed the same id
     (a redelivery, a repair) cannot both send it: the second waits, then sees it sent.
     Returns RETRY for a transient error unless this is the final attempt (then it is recorded as failed).
+    `connection`: a mail backend connection to reuse (notification_emails_send's batch).
     """
     with transaction.atomic():
         notification = (
@@ -183,7 +275,7 @@ def notification_email_send(*, notification_id: int, final_attempt: bool = False
             notification.email_status, outcome = EmailStatus.SKIPPED, EmailOutcome.SKIPPED
         else:
             try:
-                _email_message(notification).send()
+                _email_message(notification, connection).send()
             except Exception as exc:
                 notification.email_error = f"{type(exc).__name__}: {exc}"[:2000]
                 if _is_transient(exc) and not final_attempt:
@@ -198,6 +290,38 @@ def notification_email_send(*, notification_id: int, final_attempt: bool = False
                 outcome = EmailOutcome.SENT
         notification.save(update_fields=["email_status", "email_error", "email_attempts", "emailed_at"])
     return outcome
+
+
+def notification_emails_send(
+    *, notification_ids: list[int], budget_seconds: float = EMAIL_BATCH_BUDGET_SECONDS
+) -> tuple[list[int], list[int]]:
+    """Send a batch of notifications' emails over one mail connection, each exactly as notification_email_send
+    (locked, at most once). Stops starting new sends after `budget_seconds`. Returns (ids to retry one by one
+    after a transient error, ids not attempted for lack of time): the task queues both again."""
+    started = time.monotonic()
+    retry: list[int] = []
+    connection = get_connection()
+    try:
+        connection.open()  # one SMTP session for the batch; if it fails, each send opens its own and records why
+    except Exception:
+        logger.info("Could not open a mail connection for a batch of %d emails", len(notification_ids), exc_info=True)
+    try:
+        for done, notification_id in enumerate(notification_ids):
+            if time.monotonic() - started > budget_seconds:
+                return retry, list(notification_ids[done:])
+            if notification_email_send(notification_id=notification_id, connection=connection) == EmailOutcome.RETRY:
+                retry.append(notification_id)
+                _close_quietly(connection)  # the session may be broken: the next send opens a fresh one
+    finally:
+        _close_quietly(connection)
+    return retry, []
+
+
+def _close_quietly(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # a QUIT refused by a failing server: the emails' outcomes are already recorded
+        logger.info("Closing the mail connection failed", exc_info=True)
 
 
 @transaction.atomic

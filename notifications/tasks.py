@@ -30,6 +30,19 @@ def send_notification_email(self, notification_id: int) -> str:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_notification_emails(notification_ids: list[int]) -> int:
+    """A batch of emails (a reminder chunk's) over one mail connection. An email that meets a transient error
+    continues as its own send_notification_email with the usual backoff; what the time budget left unsent goes
+    to a new batch. Each send is at most once (the row lock), so a redelivered batch sends nothing twice."""
+    retry, rest = services.notification_emails_send(notification_ids=notification_ids)
+    for notification_id in retry:
+        send_notification_email.apply_async((notification_id,), countdown=email_retry_countdown(0))
+    if rest:
+        send_notification_emails.delay(rest)
+    return len(notification_ids) - len(retry) - len(rest)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def send_deferred_emails() -> int:
     """Every 5 minutes (beat): emails whose quiet hours ended, and emails whose enqueue was lost."""
     return services.notification_emails_release()

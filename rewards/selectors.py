@@ -54,9 +54,14 @@ def _with_subjects(awards: QuerySet[Award]) -> QuerySet[Award]:
     return awards.select_related("tier", "user", "goal", "micro_goal__kpi", "decided_by")
 
 
-def award_list_for_user(*, user: User) -> QuerySet[Award]:
-    """The user's own awards, newest first (every status: a revoked award stays in their history)."""
-    return _with_subjects(Award.objects.filter(user=user))
+def award_list_for_user(*, user: User, managed: bool = False) -> QuerySet[Award]:
+    """The user's own awards, newest first (every status: a revoked award stays in their history). With
+    `managed`, also those of the reps they manage (every award for an admin): the scope of award_get_for_user."""
+    if not managed:
+        return _with_subjects(Award.objects.filter(user=user))
+    if user.is_staff:
+        return _with_subjects(Award.objects.all())
+    return _with_subjects(Award.objects.filter(user_id__in=user_ids_visible_to(user=user)))
 
 
 def award_get_for_user(*, user: User, id: int) -> Award:
@@ -439,3 +444,14 @@ def tier_list() -> QuerySet[RewardTier]:
 
 def tier_get(*, id: int) -> RewardTier:
     return get_object_or_404(RewardTier.objects.select_related("kpi"), id=id)
+
+
+def tier_list_for_user(*, user: User) -> QuerySet[RewardTier]:
+    """The tiers a user may read: every tier for an admin, the active ones (what can still be earned) for others."""
+    tiers = tier_list()
+    return tiers if user.is_staff else tiers.filter(is_active=True)
+
+
+def tier_get_for_user(*, user: User, id: int) -> RewardTier:
+    """A tier of tier_list_for_user, else 404 (a deactivated tier is not there for a rep)."""
+    return get_object_or_404(tier_list_for_user(user=user), id=id)

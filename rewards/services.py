@@ -10,7 +10,8 @@ Granting, exactly once:
   is a no-op in a savepoint. Inserts go in a fixed order, so two runs never deadlock.
 - The rep, and for hard goals and bonuses the managers above their team, are notified once (notify() with the key
   "award:<id>", written in the same transaction as the award: no award, no notification). Micro goal points and
-  streak badges reach the rep only, and rank changes never notify anyone.
+  streak badges reach the rep only, and rank changes never notify anyone. The new awards then go to the hooks of
+  settings.PACER_AFTER_AWARDS_GRANTED (webhooks' "award.granted"), in the same transaction.
 - When the figure later drops below the threshold the award was granted at, the award is flagged for a manager's
   review (never deleted, never re-granted: the unique constraint also holds for revoked awards). It stays flagged
   until the manager keeps or revokes it, and an award a manager kept is not flagged again.
@@ -22,6 +23,7 @@ Granting, exactly once:
 """
 
 import datetime
+import logging
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
@@ -32,6 +34,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from goals.models import Goal, MicroGoal, ProgressEntry
 from goals.selectors import entry_list_for_owner
@@ -50,6 +53,7 @@ from .figures import goal_attainment, streak_length, streak_runs
 from .models import Award, RewardPreference, RewardTier
 from .selectors import STREAK_LOOKBACK_DAYS, payable_awards
 
+logger = logging.getLogger(__name__)
 Status = Award.Status
 # What a user holds: these are flagged when the figure drops below the award's threshold.
 HELD = (Status.GRANTED, Status.PENDING, Status.APPROVED, Status.PAID)
@@ -255,6 +259,7 @@ def awards_grant(*, goal_ids=None, micro_goal_ids=None, user_ids=None, today: da
     created = _create_awards({key: value for key, value in wanted.items() if key not in existing})
     flagged = _flag(flag)
     _notify_granted(created)
+    _after_granted(created)
     return Granted(granted=len(created), flagged=len(flagged))
 
 
@@ -476,6 +481,22 @@ def _notify_granted(created: list[Award]) -> None:
                 body=f"{award.user} earned {text}",
                 url=url,
             )
+
+
+def _after_granted(created: list[Award]) -> None:
+    """Hand the new awards to the apps above rewards (webhooks announces "award.granted"): each dotted path in
+    settings.PACER_AFTER_AWARDS_GRANTED is called with award_ids=, inside this transaction, so what a hook writes
+    (a delivery) commits with the awards or not at all. A failing hook is logged and rolled back to its savepoint:
+    it never costs a rep their award."""
+    if not created:
+        return
+    award_ids = [a.id for a in created]
+    for path in getattr(settings, "PACER_AFTER_AWARDS_GRANTED", ()):
+        try:
+            with transaction.atomic():
+                import_string(path)(award_ids=award_ids)
+        except Exception:
+            logger.exception("The awards-granted hook %s failed for %d awards.", path, len(award_ids))
 
 
 def _notify_flagged(awards) -> None:

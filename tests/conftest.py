@@ -108,3 +108,21 @@ def eager_celery():
     app.conf.update(EAGER)
     yield
     app.conf.update(saved)
+
+
+@pytest.fixture
+def notification_inserts():
+    """How many INSERT statements notifications_deliver's bulk_create of n rows takes: one on PostgreSQL (up to
+    its batch of 500); on SQLite as many as its bound-parameter limit needs (about 90 rows each)."""
+    from django.db import connection
+    from django.db.models import AutoField
+
+    from notifications.models import Notification
+
+    fields = [f for f in Notification._meta.concrete_fields if not isinstance(f, AutoField)]
+
+    def inserts(n: int) -> int:
+        per_statement = min(500, connection.ops.bulk_batch_size(fields, [None] * n))
+        return -(-n // per_statement)
+
+    return inserts

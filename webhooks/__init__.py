@@ -2,8 +2,12 @@
 
 On top of the layers: the API and CSV layers call `entries_recorded_emit`, and the goals tasks call
 `goal_events_emit` after each recompute and closing through settings.PACER_AFTER_RECOMPUTE (goals never imports
-this app). rewards and feedback sit below this app: their "award.granted" and "adjustment.decided" must reach
-`webhook_emit` the same way (a settings hook, or their api modules), never by importing it.
+this app), and rewards calls `awards_granted_emit` through settings.PACER_AFTER_AWARDS_GRANTED. rewards and feedback
+sit below this app: their events reach `webhook_emit` that way (a settings hook, or their api modules), never by
+importing it.
+
+"adjustment.decided": feedback sends `feedback.signals.adjustment_decided` after a decision commits; WebhooksConfig
+connects it to webhooks/adjustments.py, which builds the payload (and the one-line Slack text).
 
 Verifying a delivery (receivers): the `Pacer-Signature` header is `t=<unix seconds>,v1=<hex>`, where
 hex = HMAC-SHA256(endpoint secret, f"{t}.{raw body}"). Recompute it over the raw body, compare in constant time,

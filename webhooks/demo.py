@@ -1,5 +1,6 @@
-"""Demo webhook: a Slack-format endpoint for goal events, pointing at a local URL and DISABLED, so `make run` sends
-nothing anywhere; an admin enables it (or points it at a real Slack incoming webhook) in the Django admin."""
+"""Demo webhook: a Slack-format endpoint for goal, award and adjustment events, pointing at a local URL and DISABLED,
+so `make run` sends nothing anywhere; an admin enables it (or points it at a real Slack incoming webhook) in the
+Django admin."""
 
 from teams.models import User
 from webhooks.models import Event, WebhookEndpoint
@@ -15,7 +16,7 @@ def seed_webhooks(*, org, progress=None) -> None:
     webhook_endpoint_create(
         name=NAME,
         url="http://127.0.0.1:9009/pacer-webhook",
-        events=[Event.GOAL_HEALTH_CHANGED, Event.GOAL_CLOSED, Event.AWARD_GRANTED],
+        events=[Event.GOAL_HEALTH_CHANGED, Event.GOAL_CLOSED, Event.AWARD_GRANTED, Event.ADJUSTMENT_DECIDED],
         payload_format=WebhookEndpoint.Format.SLACK,
         is_active=False,
         created_by=admin,

@@ -10,16 +10,19 @@ import logging
 import secrets
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 import requests
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 
 from goals.models import Goal, ProgressEntry
+from rewards.models import Award, RewardPreference
 from teams.models import User
 from webhooks import signing
 from webhooks.models import Event, GoalEventState, WebhookDelivery, WebhookEndpoint
@@ -170,6 +173,65 @@ def entries_recorded_emit(*, entries: list[ProgressEntry] | None = None, entry_i
         )
         webhook_emit(event=Event.ENTRY_RECORDED, data={"entries": [_entry_data(e) for e in chunk]}, text=text)
     return len(entries)
+
+
+def _award_data(award: Any) -> dict:  # an Award annotated with hides_name (awards_granted_emit)
+    subject = (
+        {"type": "goal", "id": award.goal_id}
+        if award.goal_id
+        else {"type": "micro_goal", "id": award.micro_goal_id}
+        if award.micro_goal_id
+        else {"type": "streak", "day": award.streak_day.isoformat() if award.streak_day else None}
+    )
+    return {
+        "id": award.id,
+        "user": {"id": award.user_id, "username": award.user.username, "name": str(award.user)},
+        "name_hidden_from_peers": award.hides_name,
+        "tier": {"id": award.tier_id, "name": award.tier.name, "reward_kind": award.tier.reward_kind},
+        "subject": {**subject, "label": award.subject_label},
+        "attainment": None if award.attainment is None else str(award.attainment),
+        "threshold": None if award.threshold is None else str(award.threshold),
+        "points": award.points,
+        "amount": str(award.amount),
+        "currency": award.currency,
+        "status": award.status,
+        "granted_at": award.granted_at.isoformat(),
+        "url": settings.SITE_URL + reverse("rewards:award_detail", args=[award.id]),
+    }
+
+
+def _award_line(award: Any) -> str:
+    """The Slack line, e.g. ":trophy: Ava earned Gold on Q4 revenue". A channel of peers sees "A teammate" for a rep
+    who hides their name (as on the leaderboards), and never a bonus amount (that is payroll's business)."""
+    name = "A teammate" if award.hides_name else str(award.user)
+    on = f"on {award.subject_label}" if award.goal_id or award.micro_goal_id else f"({award.tier.measure_label})"
+    line = f":trophy: {name} earned {award.tier.name} {on}"
+    if award.points:
+        line += f" (+{award.points:,} points)"
+    return line + (", pending approval" if award.status == Award.Status.PENDING else "")
+
+
+def awards_granted_emit(*, award_ids: Iterable[int]) -> int:
+    """Emit "award.granted" for newly granted awards, up to 500 per delivery (settings.PACER_AFTER_AWARDS_GRANTED,
+    called by rewards.services.awards_grant inside its transaction). Slack-format endpoints get one line per award
+    (the first five, then how many more). Queries: 1 without subscribers, else 1 read + 2 per delivery."""
+    if not _subscribers(Event.AWARD_GRANTED):
+        return 0
+    awards = list(
+        Award.objects.filter(id__in=list(award_ids))
+        .select_related("tier", "user", "goal", "micro_goal__kpi")
+        .annotate(
+            hides_name=Exists(RewardPreference.objects.filter(user_id=OuterRef("user_id"), hide_name_from_peers=True))
+        )
+        .order_by("id")
+    )
+    for start in range(0, len(awards), ENTRIES_PER_DELIVERY):
+        chunk = awards[start : start + ENTRIES_PER_DELIVERY]
+        lines = [_award_line(a) for a in chunk[:5]]
+        if len(chunk) > 5:
+            lines.append(f"…and {len(chunk) - 5} more awards.")
+        webhook_emit(event=Event.AWARD_GRANTED, data={"awards": [_award_data(a) for a in chunk]}, text="\n".join(lines))
+    return len(awards)
 
 
 def _goal_data(goal: Goal) -> dict:

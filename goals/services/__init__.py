@@ -7,7 +7,7 @@ Split by subject so each file stays small:
 - progress_import.py  many entries at once (CRM bulk sync, CSV): validate every row set-based, then bulk insert
 - rollups.py    the daily rollup (ProgressDay) every entry write keeps in step; its check and repair
 - recompute_queue.py  coalesced recompute: stale marks, the single-flight pass over every stale goal
-- reminders.py  deadline and check-in reminders, the weekly manager digest: who is due, one notify() each
+- reminders.py  deadline and check-in reminders, the weekly manager digest: who is due, delivered in bulk
 """
 
 from .breakdown import PlanRow, goal_replan, micro_goals_generate, micro_goals_out_of_date
@@ -29,10 +29,14 @@ from .recompute_queue import (
     stale_target_ids,
 )
 from .reminders import (
+    checkin_reminders_due_ids,
     checkin_reminders_send,
+    deadline_reminders_due_ids,
     deadline_reminders_send,
+    manager_digests_due_ids,
     manager_digests_send,
     org_today,
+    reminder_message,
     reminder_notify,
 )
 from .rollups import progress_days, rollups_verify
@@ -45,7 +49,9 @@ __all__ = [
     "PlanRow",
     "RowError",
     "achievability_assess",
+    "checkin_reminders_due_ids",
     "checkin_reminders_send",
+    "deadline_reminders_due_ids",
     "deadline_reminders_send",
     "goal_activate",
     "goal_cancel",
@@ -55,6 +61,7 @@ __all__ = [
     "goals_close_due",
     "kpi_create",
     "kpi_update",
+    "manager_digests_due_ids",
     "manager_digests_send",
     "micro_goals_generate",
     "micro_goals_out_of_date",
@@ -70,6 +77,7 @@ __all__ = [
     "progress_void",
     "recompute_flight_cancel_request",
     "recompute_flight_request",
+    "reminder_message",
     "reminder_notify",
     "rollups_verify",
     "stale_target_ids",

@@ -8,7 +8,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from api.services import api_token_create
+from feedback.models import ActionItem, AdjustmentRequest, CheckIn, Feedback
+from feedback.selectors import week_start_of
 from teams.models import Membership
+from tests.api.rewards_world import rewards_world
 from tests.factories import (
     GoalFactory,
     KpiFactory,
@@ -71,5 +74,32 @@ def world(personas):
             notification=notification,
             membership=Membership.objects.get(user=rep, team=team),
         )
+        made[side].__dict__.update(_feedback_objects(made[side], today))
     newcomer = UserFactory(username="nora_newcomer")
-    return SimpleNamespace(kpi=kpi, today=today, a=made["a"], b=made["b"], newcomer=newcomer, **vars(personas))
+    rewards = rewards_world(admin=personas.admin, a=made["a"], b=made["b"])
+    return SimpleNamespace(
+        kpi=kpi, today=today, a=made["a"], b=made["b"], newcomer=newcomer, rewards=rewards, **vars(personas)
+    )
+
+
+def _feedback_objects(side, today) -> dict:
+    """The team's feedback rows, as plain rows (no notifications): last week's check-in on the rep's goal, the
+    manager's coaching note to the rep, a support step the rep owns and the rep's pending adjustment request."""
+    goal = side.rep_goal
+    return {
+        "checkin": CheckIn.objects.create(
+            goal=goal, rep=side.rep, week_start=week_start_of(today) - datetime.timedelta(days=7), confidence=6
+        ),
+        "feedback": Feedback.objects.create(author=side.manager, recipient=side.rep, body="Good calls this week."),
+        "action_item": ActionItem.objects.create(
+            goal=goal, title="Shadow two demos", owner=side.rep, due_date=today, created_by=side.manager
+        ),
+        "adjustment": AdjustmentRequest.objects.create(
+            goal=goal,
+            requested_by=side.rep,
+            proposed_target=goal.target_value + 10,
+            current_target=goal.target_value,
+            current_due_date=goal.due_date,
+            reason="A large deal slipped to next quarter.",
+        ),
+    }

@@ -131,6 +131,173 @@ MATRIX = [
     ("notification detail", "get", lambda w: f"/api/v1/notifications/{w.a.notification.id}/", None, OWN_ONLY),
     ("notification read", "post", lambda w: f"/api/v1/notifications/{w.a.notification.id}/read/", None, OWN_ONLY),
     ("notifications read all", "post", lambda w: "/api/v1/notifications/read-all/", None, EVERYONE),
+    # rewards: tiers are read by everyone and written by admins; awards are rep A's (a pending bonus, a flagged
+    # badge), decided by their managers (the rep themself: 403), paid by admins; boards of the teams one may see.
+    ("reward tier list", "get", lambda w: "/api/v1/reward-tiers/", None, EVERYONE),
+    ("reward tier detail", "get", lambda w: f"/api/v1/reward-tiers/{w.rewards.badge.id}/", None, EVERYONE),
+    (
+        "reward tier create",
+        "post",
+        lambda w: "/api/v1/reward-tiers/",
+        lambda w: {"name": "Target", "threshold_percent": "100", "reward_kind": "points", "points": 50},
+        ADMIN_WRITE,
+    ),
+    (
+        "reward tier update",
+        "patch",
+        lambda w: f"/api/v1/reward-tiers/{w.rewards.badge.id}/",
+        lambda w: {"description": "x"},
+        ADMIN_EDIT,
+    ),
+    (
+        "reward tier deactivate",
+        "post",
+        lambda w: f"/api/v1/reward-tiers/{w.rewards.badge.id}/deactivate/",
+        None,
+        ADMIN_EDIT,
+    ),
+    (
+        "reward tier activate",
+        "post",
+        lambda w: f"/api/v1/reward-tiers/{w.rewards.badge.id}/activate/",
+        None,
+        ADMIN_EDIT,
+    ),
+    (
+        "reward tier delete (never awarded)",
+        "delete",
+        lambda w: f"/api/v1/reward-tiers/{w.rewards.spare.id}/",
+        None,
+        (401, 403, 403, 403, 403, 204),
+    ),
+    (
+        "reward tier delete (awarded: deactivate it)",
+        "delete",
+        lambda w: f"/api/v1/reward-tiers/{w.rewards.badge.id}/",
+        None,
+        (401, 403, 403, 403, 403, 400),
+    ),
+    ("award list", "get", lambda w: "/api/v1/awards/", None, EVERYONE),
+    ("award detail", "get", lambda w: f"/api/v1/awards/{w.rewards.pending.id}/", None, TEAM_A),
+    ("award approve", "post", lambda w: f"/api/v1/awards/{w.rewards.pending.id}/approve/", None, MANAGERS_A),
+    (
+        "award reject",
+        "post",
+        lambda w: f"/api/v1/awards/{w.rewards.pending.id}/reject/",
+        lambda w: {"reason": "Not this quarter"},
+        MANAGERS_A,
+    ),
+    (
+        "award keep",
+        "post",
+        lambda w: f"/api/v1/awards/{w.rewards.flagged.id}/keep/",
+        lambda w: {"reason": "A refund, not a lost deal"},
+        MANAGERS_A,
+    ),
+    (
+        "award revoke",
+        "post",
+        lambda w: f"/api/v1/awards/{w.rewards.flagged.id}/revoke/",
+        lambda w: {"reason": "The deal fell through"},
+        MANAGERS_A,
+    ),
+    (
+        "award mark paid",
+        "post",
+        lambda w: "/api/v1/awards/mark-paid/",
+        lambda w: {"award_ids": [w.rewards.pending.id], "reference": "March payroll"},
+        ADMIN_EDIT,
+    ),
+    ("leaderboard", "get", lambda w: "/api/v1/leaderboards/", None, EVERYONE),
+    (
+        "leaderboard of team A",
+        "get",
+        lambda w: f"/api/v1/leaderboards/?team={w.team_a.id}&board=most_improved",
+        None,
+        (401, 200, 400, 200, 400, 200),
+    ),  # another team's board: an unknown team (400)
+    # feedback
+    ("checkin list", "get", lambda w: "/api/v1/checkins/", None, EVERYONE),
+    ("checkin detail", "get", lambda w: f"/api/v1/checkins/{w.a.checkin.id}/", None, TEAM_A),
+    (
+        "checkin submit",
+        "post",
+        lambda w: "/api/v1/checkins/",
+        lambda w: {"goal": w.a.rep_goal.id, "confidence": 7},
+        (401, 201, 400, 403, 400, 403),  # only the goal's rep checks in; team B cannot name the goal
+    ),
+    ("checkin replies", "get", lambda w: f"/api/v1/checkins/{w.a.checkin.id}/replies/", None, TEAM_A),
+    (
+        "checkin reply",
+        "post",
+        lambda w: f"/api/v1/checkins/{w.a.checkin.id}/replies/",
+        lambda w: {"body": "Let's talk Friday."},
+        (401, 201, 404, 201, 404, 201),
+    ),
+    ("feedback list", "get", lambda w: "/api/v1/feedback/", None, EVERYONE),
+    ("feedback detail", "get", lambda w: f"/api/v1/feedback/{w.a.feedback.id}/", None, TEAM_A),
+    (
+        "feedback give",
+        "post",
+        lambda w: "/api/v1/feedback/",
+        lambda w: {"recipient": w.a.rep.id, "kind": "praise", "body": "Great week!"},
+        (401, 400, 400, 201, 400, 201),  # not to oneself; team B cannot name rep A
+    ),
+    (
+        "feedback edit",
+        "patch",
+        lambda w: f"/api/v1/feedback/{w.a.feedback.id}/",
+        lambda w: {"body": "Great calls this week."},
+        (401, 403, 404, 200, 404, 403),  # its author only
+    ),
+    ("action item list", "get", lambda w: "/api/v1/action-items/", None, EVERYONE),
+    ("action item detail", "get", lambda w: f"/api/v1/action-items/{w.a.action_item.id}/", None, TEAM_A),
+    (
+        "action item create",
+        "post",
+        lambda w: "/api/v1/action-items/",
+        lambda w: {"goal": w.a.rep_goal.id, "title": "Role-play", "owner": w.a.rep.id, "due_date": str(w.today)},
+        (401, 201, 400, 201, 400, 201),
+    ),
+    ("action item complete", "post", lambda w: f"/api/v1/action-items/{w.a.action_item.id}/complete/", None, TEAM_A),
+    ("adjustment list", "get", lambda w: "/api/v1/adjustment-requests/", None, EVERYONE),
+    ("adjustment detail", "get", lambda w: f"/api/v1/adjustment-requests/{w.a.adjustment.id}/", None, TEAM_A),
+    (
+        "adjustment create (team goal)",
+        "post",
+        lambda w: "/api/v1/adjustment-requests/",
+        lambda w: {"goal": w.a.team_goal.id, "proposed_target": "90", "reason": "Two reps left."},
+        (401, 403, 400, 201, 400, 201),  # a team goal: its managers ask, its reps may not
+    ),
+    (
+        "adjustment preview",
+        "get",
+        lambda w: f"/api/v1/adjustment-requests/{w.a.adjustment.id}/preview/",
+        None,
+        (401, 403, 404, 200, 404, 200),  # for those who decide
+    ),
+    (
+        "adjustment approve",
+        "post",
+        lambda w: f"/api/v1/adjustment-requests/{w.a.adjustment.id}/approve/",
+        lambda w: {"response": "Fair."},
+        MANAGERS_A,  # rep A asked: never decides their own request
+    ),
+    (
+        "adjustment reject",
+        "post",
+        lambda w: f"/api/v1/adjustment-requests/{w.a.adjustment.id}/reject/",
+        lambda w: {"response": "Not this quarter."},
+        MANAGERS_A,
+    ),
+    (
+        "adjustment withdraw",
+        "post",
+        lambda w: f"/api/v1/adjustment-requests/{w.a.adjustment.id}/withdraw/",
+        None,
+        (401, 200, 404, 403, 404, 403),  # the requester only
+    ),
+    # end feedback
 ]
 READS = [row for row in MATRIX if row[1] == "get"]
 WRITES = [(row, role, row[4][i]) for row in MATRIX if row[1] != "get" for i, role in enumerate(ROLES)]
@@ -170,4 +337,6 @@ def _template(path) -> str:
 
     obj = SimpleNamespace(id="{id}", team_goal=None, rep_goal=None)
     side = SimpleNamespace(team_goal=obj, rep_goal=obj, micro=obj, entry=obj, notification=obj, rep=obj, membership=obj)
-    return path(SimpleNamespace(a=side, team_a=obj, kpi=obj, today=None))
+    side.__dict__.update(checkin=obj, feedback=obj, action_item=obj, adjustment=obj)
+    rewards = SimpleNamespace(badge=obj, spare=obj, pending=obj, flagged=obj)
+    return path(SimpleNamespace(a=side, team_a=obj, kpi=obj, today=None, rewards=rewards)).split("?")[0]

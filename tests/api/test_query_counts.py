@@ -7,8 +7,12 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from feedback.models import ActionItem, AdjustmentRequest, CheckIn, CheckInReply, Feedback
+from feedback.selectors import week_start_of
 from goals.models import ProgressEntryRevision
+from rewards.models import Award, RewardTier
 from tests.factories import (
     GoalFactory,
     MembershipFactory,
@@ -33,6 +37,17 @@ PINS = {
     "/api/v1/notifications/": 3,  # auth, count, page
     "/api/v1/goals/export/": 8,  # auth, managed teams (2), a chunk, its calendars (3), the end-of-chunks read
     "/api/v1/progress-entries/export/": 5,  # auth, visible users (3), the streamed rows
+    # rewards
+    "/api/v1/reward-tiers/": 3,  # auth, count, page (with the awarded count)
+    "/api/v1/awards/": 6,  # auth, visible users (managed 2, members), count, page
+    "/api/v1/leaderboards/": 11,  # auth, teams (managed 2, rep team, teams), rep team, tree, KPI, managed (2), board
+    # feedback
+    "/api/v1/checkins/": 5,  # auth, managed teams (tree, memberships), count, page
+    "/api/v1/checkins/{checkin}/replies/": 5,  # auth, managed teams (2), the check-in, its replies
+    "/api/v1/feedback/": 5,  # auth, managed teams (2), count, page
+    "/api/v1/action-items/": 5,  # auth, managed teams (2), count, page
+    "/api/v1/adjustment-requests/": 5,  # auth, managed teams (2), count, page
+    # end feedback
 }
 
 
@@ -51,6 +66,27 @@ def _add_reps(team, kpi, manager, count, today, *, edited_entry):
         MicroGoalFactory(goal=goal, assignee=rep)
         ProgressEntryFactory(user=rep, kpi=kpi, date=today)
         NotificationFactory(user=manager)
+        _add_award(rep, goal)
+        _add_feedback(rep, goal, manager, today)
+
+
+def _add_award(rep, goal):
+    """rewards: each rep holds an award on their goal, so the awards list grows with the team."""
+    tier = RewardTier.objects.order_by("id").first()
+    Award.objects.create(user=rep, tier=tier, goal=goal, attainment=100, threshold=tier.threshold_percent)
+
+
+def _add_feedback(rep, goal, manager, today):
+    """A rep's feedback rows: a check-in with a reply, feedback both ways, a support step, a decided request."""
+    checkin = CheckIn.objects.create(goal=goal, rep=rep, week_start=week_start_of(today), confidence=5)
+    CheckInReply.objects.create(checkin=checkin, author=manager, body="Noted.")
+    Feedback.objects.create(author=manager, recipient=rep, body="Keep going.", visibility="managers")
+    Feedback.objects.create(author=rep, recipient=manager, kind="praise", body="Thanks!", visibility="team")
+    ActionItem.objects.create(goal=goal, title="Call back", owner=rep, due_date=today, created_by=manager)
+    AdjustmentRequest.objects.create(
+        goal=goal, requested_by=rep, proposed_target=goal.target_value + 1, current_target=goal.target_value,
+        current_due_date=goal.due_date, reason="Slipped.", status="rejected", decided_by=manager, decided_at=timezone.now(),
+    )  # fmt: skip
 
 
 def _count(client, path) -> int:
@@ -65,7 +101,7 @@ def _count(client, path) -> int:
 def test_list_endpoints_cost_the_same_for_5_and_200_reps(world, client_for):
     client = client_for("manager_a")
     client.get("/api/v1/me/")  # the token's first use records "last used" (a write at most once a minute)
-    paths = [p.format(team=world.team_a.id, entry=world.a.entry.id) for p in PINS]
+    paths = [p.format(team=world.team_a.id, entry=world.a.entry.id, checkin=world.a.checkin.id) for p in PINS]
     _add_reps(world.team_a, world.kpi, world.manager_a, 4, world.today, edited_entry=world.a.entry)
     small = {p: _count(client, p) for p in paths}
     _add_reps(world.team_a, world.kpi, world.manager_a, 195, world.today, edited_entry=world.a.entry)
@@ -88,7 +124,7 @@ def test_logging_an_entry_over_the_api_costs_the_same_for_5_and_200_reps(world, 
     body = {"kpi": world.kpi.id, "date": str(world.today), "value": "3"}
     assert client.post("/api/v1/progress-entries/", body, HTTP_IDEMPOTENCY_KEY="warm-up").status_code == 201
     for reps, key in ((4, "small"), (195, "large")):
-        _add_reps(world.team_a, world.kpi, world.manager_a, reps, world.today)
+        _add_reps(world.team_a, world.kpi, world.manager_a, reps, world.today, edited_entry=world.a.entry)
         with django_assert_num_queries(POST_QUERIES):
             response = client.post("/api/v1/progress-entries/", body, HTTP_IDEMPOTENCY_KEY=key)
         assert response.status_code == 201

@@ -445,3 +445,25 @@ def test_recompute_progress_command_fails_with_a_message_and_exit_status_1(monke
         ManagementUtility(["manage.py", "recompute_progress"]).execute()
     assert exited.value.code == 1
     assert "Recompute failed: server closed the connection" in capsys.readouterr().err
+
+
+def test_reps_sharing_their_teams_history_get_the_figures_each_would_get_alone(team_a, team_b, deals):
+    # Reps with no history of their own forecast from their team's rate per capacity. That team history is read
+    # once per team and window for the whole batch; each rep must still get their own team's and capacity's.
+    new_a = MembershipFactory(team=team_a).user
+    new_a_half = MembershipFactory(team=team_a, capacity=D("0.5")).user
+    new_b = MembershipFactory(team=team_b).user
+    for team, value in ((team_a, 40), (team_b, 90)):
+        veteran = MembershipFactory(team=team).user
+        ProgressEntryFactory(user=veteran, kpi=deals, date=datetime.date(2026, 2, 16), value=D(value))
+    goals = [GoalFactory(owner_user=user, kpi=deals) for user in (new_a, new_a_half, new_b)]
+
+    def figures():
+        return [Goal.objects.values_list("forecast_value", "health").get(id=g.id) for g in goals]
+
+    services.progress_recompute(today=TODAY)
+    together = figures()
+    for goal in goals:
+        services.progress_recompute(goal_ids=[goal.id], micro_goal_ids=[], today=TODAY)
+    assert figures() == together
+    assert len({forecast for forecast, _ in together}) == 3  # team A at full and half capacity, team B

@@ -92,21 +92,21 @@ def test_each_reminder_task_run_twice_delivers_one_notification_and_one_email(
 def test_each_reminder_task_run_twice_concurrently_delivers_one_notification_and_one_email(
     task, expected, everyone_due, eager_celery
 ):
-    # Both runs choose their recipients before either delivers: each waits for the other at its first notify()
-    # (the public delivery boundary), so they race on every notification.
+    # Both runs choose their recipients before either delivers: each waits for the other at its first
+    # notifications_deliver() (the public delivery boundary), so they race on every notification.
     both_chose = threading.Barrier(2, timeout=20)
     first_call = threading.local()
-    real_notify = reminders.notify
+    real_deliver = reminders.notifications_deliver
 
-    def notify_after_both_chose(**kwargs):
+    def deliver_after_both_chose(**kwargs):
         if not getattr(first_call, "done", False):
             first_call.done = True
             both_chose.wait()
-        return real_notify(**kwargs)
+        return real_deliver(**kwargs)
 
     with (
         time_machine.travel(MONDAY_1600_UTC, tick=False),
-        mock.patch.object(reminders, "notify", notify_after_both_chose),
+        mock.patch.object(reminders, "notifications_deliver", deliver_after_both_chose),
     ):
         _, errors = run_in_threads(task.apply)  # eager_propagates: a failure raises (no .get() in threads)
     assert errors == []
@@ -208,7 +208,7 @@ def _record_then_maybe_roll_back(rep, kpi, *, roll_back):
         with transaction.atomic():
             services.progress_record(user=rep, kpi=kpi, date=rep.local_today(), value=3, created_by=rep)
             with time_machine.travel(datetime.datetime.combine(MONDAY, datetime.time(16), tzinfo=UTC), tick=False):
-                reminders.deadline_reminders_send()  # notify() queues an email on commit
+                reminders.deadline_reminders_send()  # its delivery queues the emails on commit
             if roll_back:
                 raise Rollback
     except Rollback:
@@ -233,7 +233,7 @@ def test_a_rolled_back_transaction_enqueues_nothing(enqueue_scenario):
         _record_then_maybe_roll_back(enqueue_scenario.rep, enqueue_scenario.kpi, roll_back=False)
     assert sorted(c.args[0].name for c in publish.call_args_list) == [
         "goals.tasks.recompute_stale",
-        "notifications.tasks.send_notification_email",
+        "notifications.tasks.send_notification_emails",
     ]
 
 
@@ -255,7 +255,7 @@ def test_a_rolled_back_transaction_puts_nothing_on_the_redis_queue(enqueue_scena
     _record_then_maybe_roll_back(enqueue_scenario.rep, enqueue_scenario.kpi, roll_back=False)
     # Each on its own queue: a slow SMTP server never delays the figures.
     assert sorted(redis_queue()) == [
-        ("notifications", "notifications.tasks.send_notification_email"),
+        ("notifications", "notifications.tasks.send_notification_emails"),
         ("recompute", "goals.tasks.recompute_stale"),
     ]
 
@@ -264,7 +264,8 @@ def test_a_rolled_back_transaction_puts_nothing_on_the_redis_queue(enqueue_scena
 
 
 @pytest.fixture
-def two_timezones(team_a, team_b):
+def two_timezones(team_a, team_b, eager_celery):
+    """The job's fan-out chunks run in-process (eager_celery), as a worker would run them."""
     tokyo = make_rep(team_a, username="tokyo_rep", timezone="Asia/Tokyo")  # UTC+9
     los_angeles = make_rep(team_b, username="la_rep", timezone="America/Los_Angeles")  # UTC-8 in November
     for rep in (tokyo, los_angeles):
@@ -383,6 +384,7 @@ def _delay_keywords_in_project():
 # Non-literal delays, each bounded by a check in the test below.
 CHECKED_DELAYS = {
     ("notifications/tasks.py", "countdown", "email_retry_countdown(self.request.retries)"),
+    ("notifications/tasks.py", "countdown", "email_retry_countdown(0)"),
     ("webhooks/tasks.py", "countdown", "retry_countdown(self.request.retries)"),
 }
 

@@ -14,8 +14,9 @@ from config.celery import app
 from config.schedule import DEFAULT_SCHEDULE
 from goals import services, tasks
 from goals.models import Goal, MicroGoal
+from notifications import fanout
 from notifications.models import Notification
-from tests.factories import make_goal, make_kpi, make_micro_goal
+from tests.factories import make_goal, make_kpi, make_micro_goal, make_rep
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -87,6 +88,29 @@ def test_a_real_worker_sends_a_checkin_reminder_and_its_email(rep_a, team_a, wor
     assert [m.to for m in mail.outbox] == [[rep_a.email]]
 
 
+def test_a_real_worker_fans_the_checkin_run_out_in_chunks_and_emails_each_reminder_once(
+    team_a, worker, finished_tasks, monkeypatch
+):
+    monkeypatch.setattr(fanout, "FAN_OUT_CHUNK", 3)  # the in-process worker reads the same module
+    team_a.working_weekdays = "1234567"  # whatever day the test runs on
+    team_a.save()
+    reps = [make_rep(team_a, reminder_hour=0) for _ in range(7)]
+    for rep in reps:
+        today = rep.local_today()
+        make_micro_goal(assignee=rep, start=today - datetime.timedelta(days=1), due=today + datetime.timedelta(days=1))
+
+    tasks.send_checkin_reminders.delay()
+
+    sent = Notification.objects.filter(email_status="sent")
+    wait_for(lambda: sent.count() == 7, what="the seven reminders' emails")
+    wait_for(
+        lambda: [n for n, _ in finished_tasks].count("goals.tasks.send_checkin_reminder_chunk") == 3,
+        what="the three chunks (3 + 3 + 1 reps)",
+    )
+    assert sorted(sent.values_list("user_id", "email_attempts")) == sorted((r.id, 1) for r in reps)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(r.email for r in reps)
+
+
 def test_every_scheduled_task_runs_on_a_real_worker(personas, worker, finished_tasks):
     for entry in DEFAULT_SCHEDULE:
         app.send_task(entry["task"])
@@ -103,7 +127,9 @@ def test_every_scheduled_task_runs_on_a_real_worker(personas, worker, finished_t
         ("goals.tasks.recompute_all", "recompute"),
         ("goals.tasks.close_due_goals", "recompute"),
         ("goals.tasks.send_checkin_reminders", "notifications"),
+        ("goals.tasks.send_checkin_reminder_chunk", "notifications"),
         ("notifications.tasks.send_notification_email", "notifications"),
+        ("notifications.tasks.send_notification_emails", "notifications"),
         ("webhooks.tasks.deliver_webhook", "webhooks"),
     ],
 )

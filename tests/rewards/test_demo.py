@@ -10,6 +10,7 @@ from django.urls import reverse
 from rewards import selectors
 from rewards.models import Award, RewardTier
 from teams.models import User
+from webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,13 @@ def test_the_demo_shows_awards_a_streak_a_board_and_a_pending_bonus(client, time
     client.force_login(rep1)
     page = client.get(reverse("rewards:leaderboard")).content.decode()
     assert page.count('<td class="num fw-semibold">') >= 6  # six ranked reps in London
+    # The REST API shows the same: rep1's board, and manager1's awards to decide.
+    board = client.get("/api/v1/leaderboards/").json()
+    assert len([row for row in board["rows"] if row["rank"]]) >= 6
+    client.force_login(manager1)
+    assert client.get("/api/v1/awards/", {"status": "pending"}).json()["count"] >= 1
+    # The demo's (disabled) Slack endpoint would announce awards too.
+    assert any("award.granted" in endpoint.events for endpoint in WebhookEndpoint.objects.all())
     count = Award.objects.count()
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert Award.objects.count() == count
