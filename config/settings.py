@@ -356,6 +356,9 @@ PACER_AFTER_RECOMPUTE = ["rewards.services.awards_grant", "webhooks.services.goa
 # Called by rewards.services.awards_grant with award_ids=[…] for the awards it just granted, inside its transaction
 # (rewards never imports webhooks; webhooks announces "award granted").
 PACER_AFTER_AWARDS_GRANTED = ["webhooks.services.awards_granted_emit"]
+# Called by feedback when an adjustment request is approved or rejected, with request_id=, inside the decision's
+# transaction (webhooks announces "adjustment decided"). All three are run by teams.hooks.hooks_run.
+PACER_AFTER_ADJUSTMENT_DECIDED = ["webhooks.adjustments.adjustment_decided_emit"]
 # Outgoing webhooks: tries per delivery (receivers choose their own replay window; README suggests 5 minutes).
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 

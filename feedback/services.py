@@ -34,11 +34,11 @@ from goals.templatetags.pacer import kpi_value
 from notifications.models import Notification
 from notifications.services import Message, notifications_deliver, notify
 from teams.audit import audit_record
+from teams.hooks import hooks_run
 from teams.models import AuditEvent, User
 
 from . import selectors
 from .models import EDIT_WINDOW, ActionItem, AdjustmentRequest, CheckIn, CheckInReply, Feedback
-from .signals import adjustment_decided_send_on_commit
 
 Kind = Notification.Kind
 Status = AdjustmentRequest.Status
@@ -517,7 +517,8 @@ def _decide(request, status, decided_by, response, *, revision=None) -> Adjustme
         body=body,
         url=reverse("feedback:request_detail", args=[request.id]),
     )
-    adjustment_decided_send_on_commit(request_id=request.id)  # e.g. the "adjustment.decided" webhook
+    # The apps above (webhooks: "adjustment.decided") write inside this transaction: announced iff decided.
+    hooks_run("PACER_AFTER_ADJUSTMENT_DECIDED", request_id=request.id)
     return request
 
 

@@ -7,13 +7,12 @@ reject_on_worker_lost is safe: a task lost with its worker simply runs again.
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from goals import services
 from goals.models import Goal, MicroGoal
 from notifications.fanout import fan_out, fanned_out_now
+from teams.hooks import hooks_run
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +30,7 @@ def after_recompute(*, goal_ids, micro_goal_ids=()) -> None:
     settings.PACER_AFTER_RECOMPUTE (e.g. rewards.services.awards_grant) is called with goal_ids= and
     micro_goal_ids=, after the recompute committed. goals never imports those apps; they register here.
     One failing hook is logged and does not keep the others (webhooks, rewards) from running."""
-    goal_ids, micro_goal_ids = list(goal_ids), list(micro_goal_ids)
-    for path in getattr(settings, "PACER_AFTER_RECOMPUTE", ()):
-        try:
-            import_string(path)(goal_ids=goal_ids, micro_goal_ids=micro_goal_ids)
-        except Exception:
-            logger.exception("The after-recompute hook %s failed for %d goals.", path, len(goal_ids))
+    hooks_run("PACER_AFTER_RECOMPUTE", goal_ids=list(goal_ids), micro_goal_ids=list(micro_goal_ids))
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

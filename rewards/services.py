@@ -34,12 +34,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from goals.models import Goal, MicroGoal, ProgressEntry
 from goals.selectors import entry_list_for_owner
 from notifications.models import Notification
 from notifications.services import notify
+from teams.hooks import hooks_run
 from teams.models import Membership, User
 from teams.selectors import (
     active_memberships,
@@ -490,13 +490,7 @@ def _after_granted(created: list[Award]) -> None:
     it never costs a rep their award."""
     if not created:
         return
-    award_ids = [a.id for a in created]
-    for path in getattr(settings, "PACER_AFTER_AWARDS_GRANTED", ()):
-        try:
-            with transaction.atomic():
-                import_string(path)(award_ids=award_ids)
-        except Exception:
-            logger.exception("The awards-granted hook %s failed for %d awards.", path, len(award_ids))
+    hooks_run("PACER_AFTER_AWARDS_GRANTED", award_ids=[a.id for a in created])
 
 
 def _notify_flagged(awards) -> None:

@@ -1,7 +1,7 @@
 """The "adjustment.decided" event: an adjustment request approved or rejected, announced to its subscribers.
 
-feedback sits below this app and never imports it: its `feedback.signals.adjustment_decided` (sent after the
-decision commits, with the request id) is connected to `adjustment_decided_receiver` in WebhooksConfig.ready.
+feedback sits below this app and never imports it: a decision calls settings.PACER_AFTER_ADJUSTMENT_DECIDED
+(`adjustment_decided_emit`, with the request id) inside its transaction, so the delivery commits with the decision.
 """
 
 from django.conf import settings
@@ -58,8 +58,8 @@ def adjustment_text(request: AdjustmentRequest) -> str:
 
 
 def adjustment_decided_emit(*, request_id: int) -> list[WebhookDelivery]:
-    """Emit "adjustment.decided" for a decided request, once per decision (the decision is final, and the signal is
-    sent once, after it commits). Queries: 1 without subscribers."""
+    """Emit "adjustment.decided" for a decided request, once per decision (the decision is final; called inside its
+    transaction). Queries: 1 without subscribers."""
     if not _subscribers(Event.ADJUSTMENT_DECIDED):
         return []
     request = (
@@ -75,7 +75,3 @@ def adjustment_decided_emit(*, request_id: int) -> list[WebhookDelivery]:
         return webhook_emit(
             event=Event.ADJUSTMENT_DECIDED, data=adjustment_data(request), text=f":memo: {adjustment_text(request)}"
         )
-
-
-def adjustment_decided_receiver(sender, *, request_id: int, **kwargs) -> None:
-    adjustment_decided_emit(request_id=request_id)

@@ -1,10 +1,11 @@
-"""The "adjustment.decided" event: sent once a decision commits (feedback's signal, connected by webhooks), signed,
+"""The "adjustment.decided" event: written with the decision (settings.PACER_AFTER_ADJUSTMENT_DECIDED), sent signed,
 with the request and the goal as they are after it, and a one-line Slack message; never for a withdrawal."""
 
 import json
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from feedback import services as feedback_services
 from webhooks import signing
@@ -62,14 +63,15 @@ def test_a_rejection_is_announced_and_a_withdrawal_is_not(world, django_capture_
     )
 
 
-def test_nothing_is_announced_before_the_decision_commits(world, django_capture_on_commit_callbacks):
+def test_the_announcement_commits_with_the_decision_or_not_at_all(world):
     _endpoint(world.admin, "http://127.0.0.1:9/unused", events=[Event.ADJUSTMENT_DECIDED])
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with pytest.raises(RuntimeError), transaction.atomic():
         feedback_services.adjustment_request_approve(request=world.a.adjustment, decided_by=world.manager_a)
-    (announce,) = [c for c in callbacks if "adjustment_decided" in getattr(c, "__qualname__", "")]
-    assert not WebhookDelivery.objects.exists()  # it waits for the commit
-    announce()
-    assert WebhookDelivery.objects.get().event == "adjustment.decided"
+        assert WebhookDelivery.objects.get().event == "adjustment.decided"  # written inside the decision
+        raise RuntimeError("the decision's transaction fails later")
+    assert not WebhookDelivery.objects.exists()
+    world.a.adjustment.refresh_from_db()
+    assert world.a.adjustment.status == "pending"
 
 
 def test_a_pending_request_is_never_announced_and_without_subscribers_it_costs_one_query(
@@ -85,17 +87,14 @@ def test_admins_can_subscribe_an_endpoint_to_the_event():
     assert ("adjustment.decided", "Adjustment request decided") in EndpointForm().fields["events"].choices
 
 
-def test_a_failing_announcement_is_logged_and_never_undoes_the_decision(
-    world, monkeypatch, caplog, django_capture_on_commit_callbacks
-):
-    def broken(**kwargs):
-        raise RuntimeError("webhooks are down")
+def failing_hook(*, request_id):
+    WebhookDelivery.objects.all().delete()  # a write the savepoint must undo
+    raise RuntimeError("webhooks are down")
 
-    monkeypatch.setattr("webhooks.adjustments.adjustment_decided_emit", broken)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        feedback_services.adjustment_request_reject(request=world.a.adjustment, decided_by=world.admin, response="No.")
-    (announce,) = [c for c in callbacks if "adjustment_decided" in getattr(c, "__qualname__", "")]
-    announce()
-    assert "adjustment_decided receiver" in caplog.text and "webhooks are down" in caplog.text
+
+def test_a_failing_announcement_is_logged_and_never_undoes_the_decision(world, settings, caplog):
+    settings.PACER_AFTER_ADJUSTMENT_DECIDED = [f"{__name__}.failing_hook"]
+    feedback_services.adjustment_request_reject(request=world.a.adjustment, decided_by=world.admin, response="No.")
+    assert "PACER_AFTER_ADJUSTMENT_DECIDED hook" in caplog.text and "webhooks are down" in caplog.text
     world.a.adjustment.refresh_from_db()
     assert world.a.adjustment.status == "rejected"
