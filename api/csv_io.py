@@ -18,13 +18,13 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
-from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from goals import pace, selectors
+from goals import selectors
 from goals.models import Goal
 from goals.services import ImportRow, RowError
+from teams.calendar import org_today
 
 REQUIRED = ["user", "kpi", "date", "value"]
 OPTIONAL = ["note", "external_id"]
@@ -141,19 +141,22 @@ GOAL_COLUMNS = [
     "current_value",
     "expected_value",
     "forecast_value",
+    "forecast_low",
+    "forecast_high",
+    "chance_percent",
     "health",
     "attainment_percent",
     "working_days_left",
+    "needed_per_day",
     "computed_at",
 ]
 
 
 def goals_csv_response(goals) -> StreamingHttpResponse:
-    """Goals with their figures (the engine's stored values; attainment and days left from goals/pace.py), streamed
-    1,000 goals at a time (each chunk: one read and the calendars' few queries)."""
+    """Goals with their figures (goals.figures.GoalFigures on the organisation's date: the same object the pages and
+    the API show), streamed 1,000 goals at a time (each chunk: one read and the calendars' few queries)."""
     goals = goals.select_related("kpi", "owner_user", "owner_team").order_by("id")
-    today = timezone.localdate()
-    run_rate_days = settings.PACER["RUN_RATE_WORKING_DAYS"]
+    today = org_today()
 
     def rows():
         last_id = 0
@@ -162,14 +165,9 @@ def goals_csv_response(goals) -> StreamingHttpResponse:
             if not chunk:
                 return
             last_id = chunk[-1].id
-            calendars = selectors.calendars_for_goals(goals=chunk)
+            selectors.goal_figures_attach(chunk, today=today)
             for g in chunk:
-                window = pace.window(
-                    calendars[g.id], start=g.start_date, due=g.due_date, today=today, run_rate_days=run_rate_days
-                )
-                attainment = pace.attainment_percent(
-                    current=g.current_value, baseline=g.baseline_value, target=g.target_value
-                )
+                f = g.figures
                 yield [
                     g.id,
                     g.title,
@@ -179,15 +177,23 @@ def goals_csv_response(goals) -> StreamingHttpResponse:
                     g.status,
                     g.start_date,
                     g.due_date,
-                    g.baseline_value,
-                    g.target_value,
-                    g.current_value,
-                    g.expected_value,
-                    g.forecast_value,
-                    g.health,
-                    round(attainment, 2),
-                    window.left if g.status == Goal.Status.ACTIVE else 0,
+                    f.baseline,
+                    f.target,
+                    f.current,
+                    f.expected,
+                    f.forecast,
+                    _blank(f.forecast_low),
+                    _blank(f.forecast_high),
+                    _blank(f.chance),
+                    f.health,
+                    round(f.attainment, 2),
+                    f.days_left if g.status == Goal.Status.ACTIVE else 0,
+                    _blank(f.per_day),
                     g.computed_at.isoformat() if g.computed_at else "",
                 ]
 
     return _response("pacer-goals", _stream(GOAL_COLUMNS, rows()))
+
+
+def _blank(value):
+    return "" if value is None else value

@@ -59,3 +59,22 @@ def test_micro_goal_figures_are_the_pages_figures(world, client_for):
     assert listed[micro.id] == expected
     of_goal = client.get(f"/api/v1/goals/{world.a.rep_goal.id}/micro-goals/").json()
     assert {m["id"]: m["figures"] for m in of_goal}[micro.id] == expected
+
+
+def test_the_goals_csv_export_shows_the_same_figures(world, client_for):
+    """The streamed export (browser and API) reads GoalFigures too: no figure of its own."""
+    import csv
+    import io
+
+    world = _computed(world)
+    goal = world.a.rep_goal
+    expected = figures_for(
+        goal, calendar=owner_calendar(owner_user=goal.owner_user, owner_team=goal.owner_team), today=org_today()
+    ).as_dict()
+    response = client_for("manager_a").get("/api/v1/goals/export/", HTTP_ACCEPT="text/csv")
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))}
+    row = rows[str(goal.id)]
+    assert row["current_value"] == expected["current"] and row["expected_value"] == expected["expected"]
+    assert (row["forecast_low"], row["forecast_high"]) == (expected["forecast_low"], expected["forecast_high"])
+    assert row["chance_percent"] == str(expected["chance"]) and row["needed_per_day"] == expected["per_day"]
+    assert row["working_days_left"] == str(expected["days_left"]) and row["health"] == expected["health"]
