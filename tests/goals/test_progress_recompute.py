@@ -467,3 +467,28 @@ def test_reps_sharing_their_teams_history_get_the_figures_each_would_get_alone(t
         services.progress_recompute(goal_ids=[goal.id], micro_goal_ids=[], today=TODAY)
     assert figures() == together
     assert len({forecast for forecast, _ in together}) == 3  # team A at full and half capacity, team B
+
+
+def test_reps_of_one_team_with_different_windows_each_get_their_own_periods_team_history(team_a, deals):
+    # A team's history is read once per batch over the union of its reps' history periods; each period must still
+    # sum only its own days: 40 on 4 Feb is before the 3 March window's history only (2–27 Feb), 90 on 4 March in
+    # the 9 March window's only (9 Feb–6 Mar) — and inside the first window, so never in the first one's prior.
+    early, late = MembershipFactory(team=team_a).user, MembershipFactory(team=team_a).user
+    veteran = MembershipFactory(team=team_a).user
+    for date, value in ((datetime.date(2026, 2, 4), D(40)), (datetime.date(2026, 3, 4), D(90))):
+        ProgressEntryFactory(user=veteran, kpi=deals, date=date, value=value)
+    goals = [
+        GoalFactory(owner_user=early, kpi=deals, start_date=march(2), due_date=march(27)),
+        GoalFactory(owner_user=late, kpi=deals, start_date=march(9), due_date=datetime.date(2026, 4, 3)),
+    ]
+
+    def figures():
+        return [Goal.objects.values_list("forecast_value", "health").get(id=g.id) for g in goals]
+
+    services.progress_recompute(today=TODAY)
+    together = figures()
+    for goal in goals:
+        services.progress_recompute(goal_ids=[goal.id], micro_goal_ids=[], today=TODAY)
+    assert figures() == together
+    # Alone, each reads only its own period: 40 ÷ 20 days ÷ 3 reps and 90 ÷ 20 ÷ 3 give different forecasts.
+    assert together[0][0] != together[1][0]
