@@ -238,6 +238,8 @@ def test_dashboard_rep_table_orders_by_name_or_attainment_and_finds_a_rep_by_nam
     manager, team = personas.manager_a, personas.team_a
     low = rep_with_attainment(team, deals, manager, "Zed", 10)
     high = rep_with_attainment(team, deals, manager, "Amy", 80)
+    personas.rep_a.first_name, personas.rep_a.last_name = "Mia", "Persona"  # between Amy and Zed, whatever Faker drew
+    personas.rep_a.save(update_fields=["first_name", "last_name"])
     client.force_login(manager)
 
     def table(**query):
