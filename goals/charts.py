@@ -1,7 +1,7 @@
 """Burn-up chart series for a hard goal: per working day of its window, the actual cumulative value, the pace
 line and the target, with the holidays that fall inside the window marked between the working days around them.
 
-The numbers follow the progress engine (goals/services/progress.py) exactly, so the last actual point of an
+The numbers follow the progress engine (goals/services/engine.py) exactly, so the last actual point of an
 up-to-date goal equals its `current_value`:
 - counted entries: the engine's, by the one rule in goals.selectors.entry_list_for_owner: non-voided entries on
   the goal's KPI dated in [start, due], of the owner user, or for a team goal of anyone who was a *rep* of the team

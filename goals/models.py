@@ -1,7 +1,7 @@
 """KPIs, hard goals, micro goals, their revision history and the progress ledger.
 
 ProgressEntry is the only source of truth; the "derived" fields on Goal and MicroGoal are a cache that
-`progress_recompute` can rebuild at any time from the entries (see goals/services/progress.py).
+`progress_recompute` can rebuild at any time from the entries (see goals/services/engine.py).
 """
 
 from decimal import Decimal

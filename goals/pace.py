@@ -1,6 +1,6 @@
 """Every figure a goal shows, defined once: pure Decimal arithmetic, no database.
 
-The progress engine (goals/services/progress.py) gathers the numbers with a few set-based queries and
+The progress engine (goals/services/engine.py) gathers the numbers with a few set-based queries and
 hands them to these functions; goals/figures.py turns a goal (or micro goal) plus its calendar and today
 into one `GoalFigures` that every page, chart, email and API serialises. Floats never appear except
 inside `chance_percent` (the normal curve), whose result is a whole percent. Values are rounded to the

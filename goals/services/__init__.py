@@ -3,7 +3,8 @@
 Split by subject so each file stays small:
 - goals.py      KPIs and hard goals: create, update (with revisions), cancel, achievability
 - breakdown.py  micro goals: generate (with preview), re-plan
-- progress.py   the ledger and the engine: record, update, void, recompute, close due goals
+- progress.py   the ledger: record, update, void (each with its rollup and stale marks)
+- engine.py     the engine: recompute, preview, close due goals (sums.py: what counts; history.py: the forecast's history)
 - progress_import.py  many entries at once (CRM bulk sync, CSV): validate every row set-based, then bulk insert
 - rollups.py    the daily rollup (ProgressDay) every entry write keeps in step; its check and repair
 - recompute_queue.py  coalesced recompute: stale marks, the single-flight pass over every stale goal
@@ -11,16 +12,10 @@ Split by subject so each file stays small:
 """
 
 from .breakdown import PlanRow, goal_replan, micro_goals_generate, micro_goals_out_of_date
+from .engine import goals_close_due, progress_preview, progress_recompute
 from .goals import Achievability, achievability_assess, goal_activate, goal_cancel, goal_create, goal_update
 from .kpis import kpi_create, kpi_update
-from .progress import (
-    goals_close_due,
-    progress_preview,
-    progress_recompute,
-    progress_record,
-    progress_update,
-    progress_void,
-)
+from .progress import progress_record, progress_update, progress_void
 from .progress_import import ImportRejected, ImportResult, ImportRow, RowError, progress_import, progress_import_check
 from .recompute_queue import (
     progress_recompute_stale,

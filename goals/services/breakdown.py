@@ -43,9 +43,9 @@ from teams.calendar import WorkingCalendar
 from teams.models import Membership, User
 from teams.selectors import calendars_for_teams, rep_membership, team_members
 
+from .engine import progress_recompute
 from .enqueue import enqueue_recompute
 from .goals import goal_revision_record
-from .progress import progress_recompute
 
 ONE_DAY = datetime.timedelta(days=1)
 PLANNABLE = (Goal.Status.DRAFT, Goal.Status.ACTIVE)

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from goals.models import RecomputeFlight, StaleTarget
 
+from .engine import Recomputed, progress_recompute
 from .enqueue import request_stale_recompute
 
 logger = logging.getLogger(__name__)
@@ -104,8 +105,6 @@ def progress_recompute_stale(
     `on_recomputed(goal_ids=, micro_goal_ids=)` is called after each round's batches committed.
     Returns what this call recomputed, a Recomputed (0, 0 when another worker holds the flight).
     """
-    from .progress import Recomputed, progress_recompute  # progress imports this module
-
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     # From here on, a writer queues a new task: this one may already have read the stale rows.
     RecomputeFlight.objects.filter(id=1).update(pending_since=None)

@@ -228,7 +228,7 @@ def test_a_goal_marked_stale_during_a_pass_is_recomputed_before_the_pass_ends(re
             record(rep_b, deals)
         return engine(**kwargs)
 
-    monkeypatch.setattr("goals.services.progress.progress_recompute", recompute_while_rep_b_logs)
+    monkeypatch.setattr("goals.services.recompute_queue.progress_recompute", recompute_while_rep_b_logs)
     assert recompute_queue.progress_recompute_stale() == (2, 0)
     assert calls == [{first.id}, {second.id}] and stale() == ([], [])
     assert Goal.objects.get(id=second.id).current_value == D(1)

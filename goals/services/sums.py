@@ -1,0 +1,181 @@
+"""What counts for a goal, summed from the daily rollup (ProgressDay) in ONE query per batch of targets.
+
+The rules are the engine's (goals/services/engine.py): which reps count for a team on which day (their rep
+memberships in the team's tree, clipped to the window, each day once), voids excluded, "last" KPIs by the
+latest day's latest entry. `_team_stints` is shared with the forecast's history (history.py).
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+
+from goals import pace
+from goals.models import Kpi, ProgressDay
+from goals.numbers import exact_sum
+from teams.models import Membership, Team
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A goal or a micro goal, reduced to what the engine needs."""
+
+    id: int
+    kpi: Kpi
+    user_id: int | None
+    team_id: int | None
+    start: datetime.date
+    due: datetime.date
+    baseline: Decimal
+    target: Decimal
+
+
+def _team_stints(carry: str) -> str:
+    """The CTEs `tree`, `stints` and `covered` that both engine queries use, so "which rep counts for a team goal on
+    which day" is written once: every team below the scope row's team, each rep membership there clipped to the
+    row's [start_date, end_date], and `covered_to`, the last day an earlier stint of the same person already
+    covers. `carry` names the scope columns the query needs further on (e.g. "s.split, s.today")."""
+    return """tree (row_no, team_id) AS (
+    SELECT row_no, team_id FROM scope WHERE team_id IS NOT NULL
+    UNION ALL
+    SELECT tree.row_no, child.id FROM {team} child JOIN tree ON child.parent_id = tree.team_id
+),
+stints AS (
+    SELECT s.row_no, s.kpi_id, m.user_id, /*carry*/, m.id AS membership_id,
+           CASE WHEN m.active_from > s.start_date THEN m.active_from ELSE s.start_date END AS from_date,
+           CASE WHEN m.active_to IS NULL OR m.active_to > s.end_date THEN s.end_date ELSE m.active_to END AS to_date
+    FROM scope s JOIN tree ON tree.row_no = s.row_no JOIN {membership} m ON m.team_id = tree.team_id
+    WHERE m.role = %s AND m.active_from <= s.end_date AND (m.active_to IS NULL OR m.active_to >= s.start_date)
+),
+covered AS (
+    SELECT stints.*,
+           MAX(to_date) OVER (
+               PARTITION BY row_no, user_id ORDER BY from_date, membership_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ) AS covered_to
+    FROM stints
+),
+""".replace("/*carry*/", carry)
+
+
+# One row per target of the batch: (row_no, sum, sum of each owner's latest value, recent sum).
+# Reads the daily rollup (ProgressDay: one row per user, KPI and day with the day's sum and latest entry,
+# goals/services/rollups.py), never the entries themselves: a day's rows count or not as a whole, since
+# the rules only ever depend on an entry's date. For "last", the latest day's last_value is the latest entry.
+# Portable SQL (SQLite >= 3.33 and PostgreSQL). The team tree is walked by a recursive CTE; a team goal
+# becomes its "stints": each rep membership in its tree, clipped to the goal's window, so every entry is
+# fetched through its own index (kpi, user, date) — never "every entry of the KPI, per team goal" — and
+# counts for the team the rep was in on the entry's date. Should one person's rep memberships in one
+# tree overlap (a backdated membership), an entry counts only in the first stint covering its date:
+# `covered_to` is the last day the earlier stints already cover (the later stint starts the day after).
+# Spans that several targets share — the same rep's stint in a team goal, its region's and the org's, or the
+# rep's own goal over the same window — are "pieces", each read from the rollup ONCE per batch and summed
+# back into every target that has it. For "last" KPIs a piece's latest value is its last day's (one
+# index lookup); each owner's latest over their spans is ranked, for "last" targets only.
+_AGGREGATE_SQL = """
+WITH RECURSIVE
+scope (row_no, kpi_id, user_id, team_id, start_date, end_date, recent_from, is_level) AS (
+    VALUES {scope}
+),
+/*team_stints*/team_reps AS (
+    SELECT row_no, kpi_id, user_id, recent_from, is_level, to_date,
+           CASE WHEN covered_to IS NULL OR covered_to < from_date THEN from_date ELSE {day_after_covered} END
+               AS from_date
+    FROM covered
+),
+spans AS (
+    SELECT row_no, kpi_id, user_id, start_date AS from_date, end_date AS to_date, recent_from, is_level
+    FROM scope WHERE team_id IS NULL
+    UNION ALL
+    SELECT row_no, kpi_id, user_id, from_date, to_date, recent_from, is_level FROM team_reps
+),
+pieces AS (
+    SELECT DISTINCT kpi_id, user_id, from_date, to_date, recent_from FROM spans
+),
+piece_days AS (
+    SELECT p.kpi_id, p.user_id, p.from_date, p.to_date, p.recent_from, e.date AS day, e.total AS amount
+    FROM pieces p JOIN {day} e ON e.kpi_id = p.kpi_id AND e.user_id = p.user_id
+    WHERE e.entry_count > 0 AND e.date >= p.from_date AND e.date <= p.to_date
+),
+piece_totals AS (
+    SELECT kpi_id, user_id, from_date, to_date, recent_from, MAX(day) AS last_day,
+           SUM(amount) AS total, SUM(CASE WHEN day >= recent_from THEN amount ELSE 0 END) AS recent
+    FROM piece_days
+    GROUP BY kpi_id, user_id, from_date, to_date, recent_from
+),
+span_totals AS (
+    SELECT s.row_no, s.user_id, s.is_level, t.total, t.recent, t.last_day, d.last_value
+    FROM spans s
+    JOIN piece_totals t ON t.kpi_id = s.kpi_id AND t.user_id = s.user_id AND t.from_date = s.from_date
+                        AND t.to_date = s.to_date AND t.recent_from = s.recent_from
+    LEFT JOIN {day} d ON s.is_level = 1 AND d.kpi_id = t.kpi_id AND d.user_id = t.user_id AND d.date = t.last_day
+),
+ranked AS (
+    SELECT span_totals.*, ROW_NUMBER() OVER (PARTITION BY row_no, user_id ORDER BY last_day DESC) AS recency
+    FROM span_totals
+)
+SELECT row_no, SUM(total), SUM(CASE WHEN is_level = 1 AND recency = 1 THEN last_value END), SUM(recent)
+FROM ranked
+GROUP BY row_no
+""".replace("/*team_stints*/", _team_stints("s.recent_from, s.is_level"))
+
+
+# A batch without team goals (individual goals, micro goals): one span per target, no tree, no pieces. A
+# query of its own, because the planner cannot see inside the VALUES list that the team parts are empty
+# and would otherwise plan nested loops over them.
+_INDIVIDUAL_SQL = """
+WITH
+scope (row_no, kpi_id, user_id, team_id, start_date, end_date, recent_from, is_level) AS (
+    VALUES {scope}
+),
+totals AS (
+    SELECT s.row_no, s.kpi_id, s.user_id, s.is_level, MAX(e.date) AS last_day, SUM(e.total) AS total,
+           SUM(CASE WHEN e.date >= s.recent_from THEN e.total ELSE 0 END) AS recent
+    FROM scope s JOIN {day} e ON e.kpi_id = s.kpi_id AND e.user_id = s.user_id
+    WHERE e.entry_count > 0 AND e.date >= s.start_date AND e.date <= s.end_date
+    GROUP BY s.row_no, s.kpi_id, s.user_id, s.is_level
+)
+SELECT t.row_no, t.total, d.last_value, t.recent
+FROM totals t
+LEFT JOIN {day} d ON t.is_level = 1 AND d.kpi_id = t.kpi_id AND d.user_id = t.user_id AND d.date = t.last_day
+"""
+
+
+def _aggregate(
+    targets: list[_Target], windows: list[pace.Window]
+) -> dict[int, tuple[Decimal, Decimal | None, Decimal]]:
+    """{row_no: (sum, sum of latest per owner or None, recent sum)} for the targets with counted entries.
+
+    ONE query for the whole batch.
+    """
+    ops, params = connection.ops, []
+    for row_no, (t, w) in enumerate(zip(targets, windows, strict=True)):
+        dates = (t.start, t.due, w.recent_from)
+        is_level = int(t.kpi.aggregation == Kpi.Aggregation.LAST)
+        params += [row_no, t.kpi.id, t.user_id, t.team_id, *(ops.adapt_datefield_value(d) for d in dates), is_level]
+    # Casts, because PostgreSQL would type a column of only NULLs as text.
+    scope = ", ".join(["(%s, %s, CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s, %s, %s, %s)"] * len(targets))
+    teams = any(t.team_id for t in targets)
+    sql = (_AGGREGATE_SQL if teams else _INDIVIDUAL_SQL).format(
+        scope=scope,
+        day=ops.quote_name(ProgressDay._meta.db_table),
+        team=ops.quote_name(Team._meta.db_table),
+        membership=ops.quote_name(Membership._meta.db_table),
+        day_after_covered="covered_to + 1" if connection.vendor == "postgresql" else "date(covered_to, '+1 day')",
+    )
+    if connection.vendor == "postgresql":
+        # The planner cannot see inside the VALUES list: it overestimates the rows by orders of magnitude
+        # and JIT-compiles the query (~200 ms of compiling per batch for a query that runs in ~50 ms), or,
+        # for a batch of one team goal, underestimates them and joins the spans back to their pieces by
+        # nested loops (quadratic: ~1 s for an org-wide goal). Hash joins are right for both. SET LOCAL,
+        # in the same statement: the query count stays the same on every database.
+        sql = ("SET LOCAL jit = off; SET LOCAL enable_nestloop = off; " if teams else "SET LOCAL jit = off; ") + sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *([Membership.Role.REP.value] if teams else [])])
+        # total and recent are never NULL (a row only for a target with counted days); the latest is, for a flow
+        return {row[0]: (_sum(row[1]), exact_sum(row[2]), _sum(row[3])) for row in cursor.fetchall()}
+
+
+def _sum(number) -> Decimal:
+    return exact_sum(number) or Decimal(0)
