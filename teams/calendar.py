@@ -4,6 +4,7 @@ Pace, forecasts, breakdowns and check-in reminders all count *working* days thro
 """
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -30,6 +31,9 @@ class WorkingCalendar:
             day += ONE_DAY
         return days
 
+    # Memoised: a recompute asks the same few calendars the same questions for thousands of goals that share their
+    # dates. A calendar is immutable and there are as many as teams, so the caches hold little and stay right.
+    @functools.lru_cache(maxsize=65536)  # noqa: B019
     def count(self, start: datetime.date, end: datetime.date) -> int:
         """Number of working days from start to end, both included."""
         if end < start:
@@ -43,6 +47,7 @@ class WorkingCalendar:
         total -= sum(1 for h in self.holidays if start <= h <= end and h.isoweekday() in self.weekdays)
         return total
 
+    @functools.lru_cache(maxsize=65536)  # noqa: B019
     def add_working_days(self, start: datetime.date, n: int) -> datetime.date:
         """The date n working days before start (n < 0), stepping over non-working days."""
         day, step, left = start, (ONE_DAY if n >= 0 else -ONE_DAY), abs(n)

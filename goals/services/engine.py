@@ -41,7 +41,7 @@ from goals import pace
 from goals.models import VALUE, Goal, GoalRevision, Health, Kpi, MicroGoal
 from teams.calendar import WorkingCalendar
 
-from .history import _History, _history_rates
+from .history import _History, _history_rates, history_periods, team_days_read
 from .run import DEFAULT_CALENDAR, Run
 from .sums import _aggregate, _Target
 
@@ -105,7 +105,8 @@ def _recompute_batch(model, ids: list[int], *, run: Run, now: datetime.datetime)
 
 def _figures(targets: list[_Target], *, run: Run) -> list[tuple]:
     """(id, current, expected, forecast, forecast_low, forecast_high, chance, health) of each target: the
-    calendars, one aggregate over the rollups, and the history (one aggregate, plus the owners' capacities)."""
+    calendars, the sums over the rollups (one query for the persons' targets, one for the teams') and the
+    forecast history (the teams' daily totals, read once per run)."""
     if not targets:
         return []
     run_rate_days = settings.PACER["RUN_RATE_WORKING_DAYS"]
@@ -115,8 +116,10 @@ def _figures(targets: list[_Target], *, run: Run) -> list[tuple]:
         pace.window(calendar, start=t.start, due=t.due, today=today, run_rate_days=run_rate_days)
         for t, calendar in zip(targets, calendars, strict=True)
     ]
-    sums = _aggregate(targets, windows)
-    history = _history_rates(targets, calendars, run=run)
+    periods = history_periods(targets, calendars, today=today)
+    team_days_read(targets, periods, run=run)
+    sums, own_history = _aggregate(targets, windows, periods, run=run)
+    history = _history_rates(targets, calendars, periods, own_history, run=run)
     return [
         (t.id, *_progress(t, w, sums.get(row_no), history[row_no]))
         for row_no, (t, w) in enumerate(zip(targets, windows, strict=True))

@@ -15,7 +15,7 @@ from teams.calendar import WorkingCalendar
 from teams.models import Membership, Team
 
 from .run import Run, TeamDays
-from .sums import _sum, _Target, _team_stints
+from .sums import Period, Stats, _sum, _Target, _team_stints
 
 
 @dataclass(frozen=True)
@@ -25,93 +25,92 @@ class _History:
     logged_today: Decimal = Decimal(0)  # what counted entries dated today add up to
 
 
-# Per scope row: the counted days of the daily rollup (ProgressDay, the engine's rule, as in _AGGREGATE_SQL) over
-# [start_date, end_date]; then the sum before `split` (the window's start), the number of such days, and the sum and
-# sum of squares of every day's total, and today's. A person's days are their rollup rows as they are (one row per
-# day); a team's are summed per day over its reps (`team_days`), each rep counted for the team on the days they
-# were its rep (_team_stints, shared with _AGGREGATE_SQL), once a day however their stints overlap.
-_TEAM_DAYS_CTE = """
+# The daily totals of each scope row's team on its KPI over [start_date, end_date]: the counted days of the daily
+# rollup (ProgressDay, the engine's rule, as in _AGGREGATE_SQL) summed per day over the team's reps, each rep
+# counted for the team on the days they were its rep (_team_stints, shared with _AGGREGATE_SQL), once a day however
+# their stints overlap. A team's daily totals do not depend on the span asked for (clipping the stints to a span
+# only drops days outside it), so a run reads each (KPI, team) once, over every span its batches need (run.py).
+_TEAM_DAYS_SQL = """
 WITH RECURSIVE
-scope (row_no, kpi_id, user_id, team_id, start_date, end_date, split, today) AS (
+scope (row_no, kpi_id, team_id, start_date, end_date) AS (
     VALUES {scope}
 ),
-/*team_stints*/team_days AS (
-    SELECT r.row_no, e.date AS day, SUM(e.total) AS amount
+/*team_stints*/counted AS (
+    SELECT r.row_no, e.date AS day, e.total AS amount
     FROM covered r JOIN {day} e ON e.kpi_id = r.kpi_id AND e.user_id = r.user_id
     WHERE e.entry_count > 0 AND e.date >= r.from_date AND e.date <= r.to_date
       AND (r.covered_to IS NULL OR e.date > r.covered_to)
-    GROUP BY r.row_no, e.date
-)""".replace("/*team_stints*/", _team_stints("s.split, s.today"))
-_STATS = """
-SELECT {row_no},
-       SUM(CASE WHEN {day} < s.split THEN {amount} ELSE 0 END),
-       SUM(CASE WHEN {day} < s.split THEN 1 ELSE 0 END),
-       SUM({amount}),
-       SUM({amount} * {amount}),
-       SUM(CASE WHEN {day} = s.today THEN {amount} ELSE 0 END)
-"""
-_PERSONS_SQL = (
-    _STATS.format(row_no="s.row_no", day="e.date", amount="e.total")
-    + """FROM scope s JOIN {day} e ON e.kpi_id = s.kpi_id AND e.user_id = s.user_id
-WHERE e.entry_count > 0 AND e.date >= s.start_date AND e.date <= s.end_date
-GROUP BY s.row_no"""
 )
-# A batch of persons only (micro goals, individual goals): no tree, the planner sees a plain join.
-_HISTORY_PERSONS_SQL = (
-    "WITH scope (row_no, kpi_id, user_id, team_id, start_date, end_date, split, today) AS (VALUES {scope})\n"
-    + _PERSONS_SQL
-)
-_HISTORY_SQL = (
-    _TEAM_DAYS_CTE
-    + _STATS.format(row_no="d.row_no", day="d.day", amount="d.amount")
-    + "FROM team_days d JOIN scope s ON s.row_no = d.row_no GROUP BY d.row_no\nUNION ALL"
-    + _PERSONS_SQL
-)
-# The teams' daily totals behind the persons' fallback priors, each (KPI, team) over a span of days.
-_TEAM_DAYS_SQL = _TEAM_DAYS_CTE + "\nSELECT row_no, day, amount FROM team_days"
-
-_SCOPE_ROW = "(%s, %s, CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s, %s, %s, %s)"
+SELECT row_no, day, SUM(amount) FROM counted GROUP BY row_no, day
+""".replace("/*team_stints*/", _team_stints(""))
 
 
-def _history_rates(targets: list[_Target], calendars: list[WorkingCalendar], *, run: Run) -> list[_History]:
-    """Each target's prior daily rate and daily spread (goals/pace.py, "forecast"), for the whole batch with ONE
-    aggregate query, plus, for the personal owners' fallback priors, their rep teams, those teams' capacities and
-    daily totals: each read once per run (run.py), by the first batch that needs it.
+def history_periods(targets: list[_Target], calendars: list[WorkingCalendar], *, today: datetime.date) -> list[Period]:
+    """The days each target's forecast history reads: the FORECAST_HISTORY_WORKING_DAYS working days before its
+    window, then the window through today (for the spread)."""
+    history_days = settings.PACER["FORECAST_HISTORY_WORKING_DAYS"]
+    periods = []
+    for t, calendar in zip(targets, calendars, strict=True):
+        first = calendar.add_working_days(t.start, -history_days)
+        periods.append(Period(first, t.start - datetime.timedelta(days=1), max(first, min(today, t.due)), today))
+    return periods
 
-    History period: the FORECAST_HISTORY_WORKING_DAYS working days before the window's start. The prior is the
-    owner's sum over it ÷ its working days when they logged anything then; else, for a person, their rep team's
-    sum ÷ the team's rep capacity × their capacity; else None (the engine then uses the plan's rate). The spread
-    is over the history period and the window through today. "last" KPIs need neither (a level forecasts itself).
+
+def team_days_read(targets: list[_Target], periods: list[Period], *, run: Run) -> None:
+    """Read into the run the teams' daily totals this batch needs that it has not read yet: a team flow goal's own
+    (its history, and its window's sums: sums.py), and a person's rep team's behind their fallback prior."""
+    rep_team = run.rep_teams({t.user_id for t in targets if t.team_id is None and t.user_id})
+    spans = []
+    for t, period in zip(targets, periods, strict=True):
+        if t.kpi.aggregation == Kpi.Aggregation.LAST:
+            continue  # a level needs neither a prior nor a spread, and sums its reps' latest values (sums.py)
+        if t.team_id:
+            spans.append((t.kpi.id, t.team_id, period.first, max(period.last, t.due)))
+        elif t.user_id in rep_team:
+            spans.append((t.kpi.id, rep_team[t.user_id][0], period.first, period.before))
+    _team_days_read(spans, run=run)
+
+
+def _history_rates(
+    targets: list[_Target],
+    calendars: list[WorkingCalendar],
+    periods: list[Period],
+    own: dict[int, Stats],
+    *,
+    run: Run,
+) -> list[_History]:
+    """Each target's prior daily rate and daily spread (goals/pace.py, "forecast"). A person's own history comes
+    with their window's sums (`own`, sums.py: one pass over their rollup); the teams' daily totals (team_days_read),
+    the rep teams and their capacities are read once per run (run.py), by the first batch that needs them.
+
+    The prior is the owner's sum over the history period ÷ its working days when they logged anything then; else,
+    for a person, their rep team's sum ÷ the team's rep capacity × their capacity; else None (the engine then uses
+    the plan's rate). The spread is over the history period and the window through today. "last" KPIs need
+    neither (a level forecasts itself).
     """
     today = run.today
-    history_days = settings.PACER["FORECAST_HISTORY_WORKING_DAYS"]
     rep_team = run.rep_teams({t.user_id for t in targets if t.team_id is None and t.user_id})
-    rows, periods = [], []
-    team_period: dict[int, tuple[int, int, datetime.date, datetime.date]] = {}  # row -> (KPI, team, first, last)
-    for row_no, (t, calendar) in enumerate(zip(targets, calendars, strict=True)):
-        first = calendar.add_working_days(t.start, -history_days)
-        before = t.start - datetime.timedelta(days=1)
-        last = max(first, min(today, t.due))
-        periods.append((calendar.count(first, before), calendar.count(first, last)))
-        if t.kpi.aggregation == Kpi.Aggregation.LAST:
-            continue  # a level needs neither a prior nor a spread
-        rows.append((row_no, t.kpi.id, t.user_id, t.team_id, first, last, t.start, today))
-        if t.team_id is None and t.user_id in rep_team:
-            team_period[row_no] = (t.kpi.id, rep_team[t.user_id][0], first, before)
-    stats = _stats(rows)
-    _team_days_read(team_period.values(), run=run)
-    capacity = run.team_capacity({team_id for _, team_id, _, _ in team_period.values()})
+    capacity = run.team_capacity({rep_team[t.user_id][0] for t in targets if t.user_id in rep_team})
 
     result = []
-    for row_no, (t, (days_before, days_all)) in enumerate(zip(targets, periods, strict=True)):
-        before_sum, active_days, total, squares, logged_today = stats.get(row_no, _NOTHING)
+    for row_no, (t, period) in enumerate(zip(targets, periods, strict=True)):
+        calendar = calendars[row_no]
+        days_before, days_all = calendar.count(period.first, period.before), calendar.count(period.first, period.last)
+        if t.kpi.aggregation == Kpi.Aggregation.LAST:
+            result.append(_History(None, pace.daily_sd(total=Decimal(0), squares=Decimal(0), days=days_all)))
+            continue
+        if t.team_id:  # the days of the window not yet come (before > last) hold nothing yet
+            team = run.team_days[t.kpi.id, t.team_id]
+            stats = team.stats(period.first, min(period.before, period.last), period.last, today=today)
+        else:
+            stats = own.get(row_no, _NOTHING)
+        before_sum, active_days, total, squares, logged_today = stats
         prior: Decimal | None = None
         if active_days and days_before:
             prior = before_sum / days_before
-        elif row_no in team_period and days_before:
-            kpi_id, team_id, first, last = team_period[row_no]
-            own_capacity = rep_team[t.user_id or 0][1]  # a team period is only ever a person's
-            team_sum = run.team_days[kpi_id, team_id].sum(first, last)
+        elif t.user_id in rep_team and not t.team_id and days_before:
+            team_id, own_capacity = rep_team[t.user_id]
+            team_sum = run.team_days[t.kpi.id, team_id].sum(period.first, period.before)
             if team_sum is not None and capacity[team_id]:
                 prior = team_sum / days_before / capacity[team_id] * own_capacity
         sd = pace.daily_sd(total=total, squares=squares, days=days_all)
@@ -122,40 +121,32 @@ def _history_rates(targets: list[_Target], calendars: list[WorkingCalendar], *, 
 _NOTHING = (Decimal(0), 0, Decimal(0), Decimal(0), Decimal(0))
 
 
-def _stats(rows: list[tuple]) -> dict[int, tuple[Decimal, Decimal | int, Decimal, Decimal, Decimal]]:
-    """{row: (sum before the split, days with any before it, sum, sum of squares, today's)} of each scope row."""
-    if not rows:
-        return {}
-    teams = any(team_id for _, _, _, team_id, *_ in rows)
-    sql, params = _with_scope(_HISTORY_SQL if teams else _HISTORY_PERSONS_SQL, rows)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params + ([Membership.Role.REP.value] if teams else []))
-        return {
-            row[0]: (_sum(row[1]), int(row[2] or 0), _sum(row[3]), _sum(row[4]), _sum(row[5]))
-            for row in cursor.fetchall()
-        }
-
-
-def _team_days_read(periods, *, run: Run) -> None:
+def _team_days_read(spans, *, run: Run) -> None:
     """Make run.team_days cover every (KPI, team, first, last) asked for: ONE query for the teams whose days the run
     has not read yet over the span asked for (or over a wider one than it read: the union of both)."""
-    spans: dict[tuple[int, int], list[datetime.date]] = {}
-    for kpi_id, team_id, first, last in periods:
-        span = spans.setdefault((kpi_id, team_id), [first, last])
+    union: dict[tuple[int, int], list[datetime.date]] = {}
+    for kpi_id, team_id, first, last in spans:
+        span = union.setdefault((kpi_id, team_id), [first, last])
         span[0], span[1] = min(span[0], first), max(span[1], last)
     wanted = {}
-    for key, (first, last) in spans.items():
+    for key, (first, last) in union.items():
         known = run.team_days.get(key)
         if known is None or not known.covers(first, last):
-            wanted[key] = (min(first, known.first), max(last, known.last)) if known else (first, last)
+            # Read on to the end of time: no day after today holds entries yet, so that costs nothing, and a later
+            # batch's period then needs a read only when it starts before what the run has read.
+            wanted[key] = (min(first, known.first) if known else first, datetime.date.max)
     if not wanted:
         return
     keys = list(wanted)
-    rows = [
-        (i, kpi_id, None, team_id, *wanted[kpi_id, team_id], None, None) for i, (kpi_id, team_id) in enumerate(keys)
-    ]
-    sql, params = _with_scope(_TEAM_DAYS_SQL, rows)
+    scope = [(i, kpi_id, team_id, *wanted[kpi_id, team_id]) for i, (kpi_id, team_id) in enumerate(keys)]
+    # The cast: PostgreSQL types the tree's recursive team column as the teams' bigint id.
+    sql, params = _with_scope(_TEAM_DAYS_SQL, scope, row="(%s, %s, CAST(%s AS BIGINT), %s, %s)")
     totals: dict[int, dict[datetime.date, Decimal]] = {i: {} for i in range(len(keys))}
+    if connection.vendor == "postgresql":
+        # The planner cannot see inside the VALUES list and expects a handful of rows: it would sort the ~370 k
+        # rollup rows of a batch's team goals (on disk, ~60% of the query) to group them per day, where hashing
+        # the few thousand (team, day) groups needs no sort at all.
+        sql = "SET LOCAL enable_sort = off; " + sql
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, Membership.Role.REP.value])
         for row_no, day, amount in cursor.fetchall():
@@ -164,15 +155,12 @@ def _team_days_read(periods, *, run: Run) -> None:
         run.team_days[key] = TeamDays.of(*wanted[key], totals[i])
 
 
-def _with_scope(sql: str, rows: list[tuple]) -> tuple[str, list]:
+def _with_scope(sql: str, rows: list[tuple], row: str) -> tuple[str, list]:
+    """The SQL with its VALUES list of scope rows (ids, then dates; each as `row`) and their parameters."""
     ops = connection.ops
-    params = [
-        x
-        for row_no, kpi_id, user_id, team_id, *dates in rows
-        for x in (row_no, kpi_id, user_id, team_id, *(ops.adapt_datefield_value(d) for d in dates))
-    ]
+    params = [x if isinstance(x, int) else ops.adapt_datefield_value(x) for row in rows for x in row]
     sql = sql.format(
-        scope=", ".join([_SCOPE_ROW] * len(rows)),
+        scope=", ".join([row] * len(rows)),
         team=ops.quote_name(Team._meta.db_table),
         day=ops.quote_name(ProgressDay._meta.db_table),
         membership=ops.quote_name(Membership._meta.db_table),
@@ -183,5 +171,5 @@ def _with_scope(sql: str, rows: list[tuple]) -> tuple[str, list]:
 
 
 def _date(value) -> datetime.date:
-    """A date column as a date (SQLite's driver returns the text of a computed or grouped date)."""
+    """A date column as a date (SQLite's driver returns the text of a grouped date)."""
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)

@@ -22,25 +22,48 @@ DEFAULT_CALENDAR = WorkingCalendar()
 
 @dataclass
 class TeamDays:
-    """A team's counted daily totals on one KPI over [first, last]: the days with any, and running sums."""
+    """A team's counted daily totals on one KPI over [first, last]: the days with any, and running sums of the
+    totals and of their squares (for the forecast's spread)."""
 
     first: datetime.date
     last: datetime.date
     days: list[datetime.date]
-    running: list[Decimal]  # running[i] = the sum of the totals of days[:i]
+    running: list[Decimal]  # running[i]: the sum of the totals of days[:i]
+    running_squares: list[Decimal]
 
     @classmethod
     def of(cls, first: datetime.date, last: datetime.date, totals: dict[datetime.date, Decimal]) -> "TeamDays":
         days = sorted(totals)
-        return cls(first, last, days, [Decimal(0), *accumulate(totals[day] for day in days)])
+        amounts = [totals[day] for day in days]
+        zero = [Decimal(0)]
+        return cls(first, last, days, zero + list(accumulate(amounts)), zero + list(accumulate(a * a for a in amounts)))
 
     def covers(self, first: datetime.date, last: datetime.date) -> bool:
         return self.first <= first and last <= self.last
 
+    def _slice(self, first: datetime.date, last: datetime.date) -> tuple[int, int]:
+        return bisect_left(self.days, first), bisect_right(self.days, last)
+
     def sum(self, first: datetime.date, last: datetime.date) -> Decimal | None:
         """The sum over [first, last]; None when no day in it has any (so "nothing logged" is not a 0 rate)."""
-        low, high = bisect_left(self.days, first), bisect_right(self.days, last)
+        low, high = self._slice(first, last)
         return self.running[high] - self.running[low] if high > low else None
+
+    def stats(
+        self, first: datetime.date, before: datetime.date, last: datetime.date, *, today: datetime.date
+    ) -> tuple[Decimal, int, Decimal, Decimal, Decimal]:
+        """(sum over [first, before], days with any in it, sum and sum of squares over [first, last], today's)."""
+        low, high = self._slice(first, last)
+        split = bisect_right(self.days, before, low, high)
+        at = bisect_left(self.days, today, low, high)
+        todays = self.running[at + 1] - self.running[at] if at < high and self.days[at] == today else Decimal(0)
+        return (
+            self.running[split] - self.running[low],
+            split - low,
+            self.running[high] - self.running[low],
+            self.running_squares[high] - self.running_squares[low],
+            todays,
+        )
 
 
 @dataclass

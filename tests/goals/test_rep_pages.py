@@ -375,8 +375,9 @@ def _team_of(size, personas, kpi, *, entries=None):
 # The same for 5 and 200 reps and for a ledger of 10 or 1,000 entries (the list is in
 # test_the_log_post_costs_the_same_for_any_ledger_and_team). It read the page twice (68); now once (53); the
 # touched goals and their stale marks are one statement, not six (48); the preview reads the rep's team, calendar
-# and capacities once for both of their goals, not once per kind (43).
-LOG_POST_QUERIES = 43
+# and capacities once for both of their goals, not once per kind (43); a person's window and forecast history are
+# one pass over their rollup, not two (40).
+LOG_POST_QUERIES = 40
 
 
 @pytest.mark.parametrize("size", [5, 200])
@@ -436,8 +437,8 @@ def test_the_log_post_costs_the_same_for_any_ledger_and_team(
     # daily rollup); the write (savepoints, dedupe check, insert, the day's rollup, then ONE statement that
     # finds the touched goals — rep teams, tree, teammates, goals, micro goals — and inserts their stale marks); the rep's own entries of today (the
     # entries' scope, 2, today's sums, the list); which of the card's goals are stale; the preview of the rep's
-    # own goal and micro goal (for each: the row without a lock, one aggregate over the rep's own daily rollups
-    # and the forecast history's; once for both: the rep's team with capacity, its calendar, 2, and the team's
+    # own goal and micro goal (for each: the row without a lock, ONE aggregate over the rep's own daily rollups for
+    # the window and the forecast history; once for both: the rep's team with capacity, its calendar, 2, and the team's
     # daily totals and capacity, 3 — goals/services/run.py).
     for value in ("2", "3"):
         with django_assert_num_queries(LOG_POST_QUERIES):
