@@ -412,6 +412,29 @@ def most_improved_for_team(
     return board
 
 
+CARD_SIZE = 10  # the dashboard's leaderboard card: its top rows
+
+
+@dataclass
+class BoardTop:
+    """The top of a board (the dashboard's card): its first rows, the viewer's own row when it is further down, and
+    how many reps the whole board has."""
+
+    rows: list[BoardRow]
+    viewer_row: BoardRow | None
+    total: int
+
+
+def leaderboard_top(board: Board, *, size: int = CARD_SIZE) -> BoardTop:
+    """The first `size` rows of a ranked board in the board's own order: ranked reps first, tied reps sharing their
+    rank as on the full board (a tie across the cut keeps the board's order: points, then the earliest rep), then
+    reps without a target; plus the viewer's row when they are on the board below those. No query: names, hidden
+    names included, are the board's."""
+    rows = board.rows[:size]
+    viewer_row = next((row for row in board.rows[size:] if row.is_viewer), None)
+    return BoardTop(rows=rows, viewer_row=viewer_row, total=len(board.rows))
+
+
 def leaderboard_default_kpi(*, team_ids) -> Kpi | None:
     """The KPI a board opens on: the one most of the teams' current micro goals and goals use, else the first
     active KPI. Queries: 1 or 2."""

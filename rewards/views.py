@@ -11,6 +11,7 @@
 
 import csv
 import datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -154,7 +155,11 @@ def _board_context(request, *, compact=False):
     if kpi is not None:
         args = {"team": team, "start": start, "end": end, "viewer": request.user, "kpi": kpi, "team_ids": team_ids}
         context["board"] = selectors.leaderboard_for_team(**args)
-        if not compact:
+        if compact:
+            context["top"] = selectors.leaderboard_top(context["board"])
+            # The full page opens on the same board the card shows.
+            context["full_query"] = urlencode({"team": team.id, "period": period, "kpi": kpi.id})
+        else:
             context["improved"] = selectors.most_improved_for_team(**args)
     return context
 
@@ -182,7 +187,8 @@ def leaderboard(request):
 
 @manager_required
 def leaderboard_card(request):
-    """The dashboard's leaderboard card (an htmx fragment): the manager's first team, this month."""
+    """The dashboard's leaderboard card (an htmx fragment): the manager's first team, this month (or the dashboard's
+    filters): its top 10, the viewer's own row when they are further down, and a link to the whole board."""
     return render(request, "rewards/leaderboard.html#card", _board_context(request, compact=True) or {})
 
 
