@@ -1,7 +1,12 @@
-"""What every resource shares: strict input serializers, pagination and the admin-only write permission."""
+"""What every resource shares: strict input serializers, references scoped to what the user may see, pagination and
+the admin-only write permission."""
 
 import json
+from collections.abc import Callable
+from typing import Any
 
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import pagination, permissions, renderers, serializers
 from rest_framework.settings import api_settings
@@ -32,6 +37,40 @@ class StrictSerializer(serializers.Serializer):
         serializer = cls(data=data, **kwargs)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisiblePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id among what the requesting user may see (or pick): `visible(user)` gives the choices, usually a selector
+    (`goal_list_for_user`…). Any other id is a 400 on the field, "does not exist" (or the field's own
+    `error_messages`), alike for a missing object and one that is not the user's: another team's object stays
+    unknown. The serializer needs the request in its context. A `pk_field` (an IntegerField for a query parameter)
+    parses and validates the id before it is looked up.
+
+    Pass `visible=` to the field, or name a reusable field class with `VisiblePrimaryKeyRelatedField.of(visible)`:
+    `VisibleGoal = VisiblePrimaryKeyRelatedField.of(lambda user: goal_list_for_user(user=user))`."""
+
+    visible: Callable[[Any], QuerySet]
+
+    def __init__(self, *, visible: Callable[[Any], QuerySet] | None = None, **kwargs):
+        if visible is not None:
+            self.visible = visible
+        if not hasattr(self, "visible"):
+            raise TypeError(f"{type(self).__name__} needs visible=: who may see which objects")
+        super().__init__(**kwargs)
+
+    @classmethod
+    def of(cls, visible: Callable[[Any], QuerySet]) -> "type[VisiblePrimaryKeyRelatedField]":
+        """A field class whose choices are `visible(user)`."""
+        return type("VisiblePrimaryKeyRelatedField", (cls,), {"visible": staticmethod(visible)})
+
+    def get_queryset(self):
+        return self.visible(self.context["request"].user)
+
+    def to_internal_value(self, data):
+        if self.pk_field is not None:  # a `pk_field` parses the id first, with its validators (min_value…)
+            data = self.pk_field.run_validation(data)
+        return super().to_internal_value(data)
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "1250.50"})

@@ -36,8 +36,9 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class ConflictResponseSerializer(serializers.Serializer):
-    """409: the request conflicts with an earlier one: an Idempotency-Key reused with another body, or an
-    adjustment request that is no longer pending (documented in the schema where it happens)."""
+    """409: the request conflicts with an earlier one: an Idempotency-Key reused with another body, an adjustment
+    request that is no longer pending, an action item already completed (documented in the schema where it
+    happens)."""
 
     type = serializers.ChoiceField(choices=["client_error"])
     # A field named like Serializer.errors: only ever used to document the response.

@@ -42,8 +42,8 @@ from .models import EDIT_WINDOW, ActionItem, AdjustmentRequest, CheckIn, CheckIn
 
 Kind = Notification.Kind
 Status = AdjustmentRequest.Status
-# The code of a refusal caused by the request's state, not its input (already decided; another one pending): the
-# API answers it with a 409, the pages show it like any other error.
+# The code of a refusal caused by an object's state, not the input (a request already decided; another one pending;
+# an action item already completed): the API answers it with a 409, the pages show it like any other error.
 CONFLICT = "conflict"
 
 
@@ -313,7 +313,10 @@ def action_item_complete(*, action_item: ActionItem, completed_by: User) -> Acti
     if item.owner_id != completed_by.id and not _may_plan_support(completed_by, item.goal):
         raise PermissionDenied("Only its owner, the goal's rep or their managers can tick off a support step.")
     if item.done_at is not None:
-        raise ValidationError(f"Already done on {timezone.localtime(item.done_at):%d %b %Y}.")
+        raise ValidationError(
+            f"This action item is already completed (done on {timezone.localtime(item.done_at):%d %b %Y}).",
+            code=CONFLICT,
+        )
     item.done_at, item.done_by = timezone.now(), completed_by
     item.save(update_fields=["done_at", "done_by"])
     return item

@@ -224,14 +224,19 @@ def previous_period(start: datetime.date, end: datetime.date) -> tuple[datetime.
     return start - length, start - datetime.timedelta(days=1)
 
 
-def leaderboard_teams_for_user(*, user: User) -> list[Team]:
+def leaderboard_team_list_for_user(*, user: User) -> QuerySet[Team]:
     """The teams whose board the user may open: those they manage (with sub-teams; all for an admin) and their own
-    rep team. Queries: 3 (1 for an admin)."""
+    rep team, by name. Queries before the list's own: 3, the managed teams (2; 1 for an admin) and the rep team."""
     team_ids = managed_team_ids(user=user)
     membership = rep_membership(user=user)
     if membership is not None:
         team_ids = team_ids | {membership.team_id}
-    return list(Team.objects.filter(id__in=team_ids).order_by("name"))
+    return Team.objects.filter(id__in=team_ids).order_by("name")
+
+
+def leaderboard_teams_for_user(*, user: User) -> list[Team]:
+    """leaderboard_team_list_for_user as a list. Queries: 4 (3 for an admin)."""
+    return list(leaderboard_team_list_for_user(user=user))
 
 
 @dataclass
@@ -410,6 +415,29 @@ def most_improved_for_team(
     board = _board(team=team, start=start, end=end, viewer=viewer, kpi=kpi, previous=previous, team_ids=team_ids)
     board.rows = [r for r in _rank(board.rows, lambda r: r.improvement) if r.improvement is not None]
     return board
+
+
+CARD_SIZE = 10  # the dashboard's leaderboard card: its top rows
+
+
+@dataclass
+class BoardTop:
+    """The top of a board (the dashboard's card): its first rows, the viewer's own row when it is further down, and
+    how many reps the whole board has."""
+
+    rows: list[BoardRow]
+    viewer_row: BoardRow | None
+    total: int
+
+
+def leaderboard_top(board: Board, *, size: int = CARD_SIZE) -> BoardTop:
+    """The first `size` rows of a ranked board in the board's own order: ranked reps first, tied reps sharing their
+    rank as on the full board (a tie across the cut keeps the board's order: points, then the earliest rep), then
+    reps without a target; plus the viewer's row when they are on the board below those. No query: names, hidden
+    names included, are the board's."""
+    rows = board.rows[:size]
+    viewer_row = next((row for row in board.rows[size:] if row.is_viewer), None)
+    return BoardTop(rows=rows, viewer_row=viewer_row, total=len(board.rows))
 
 
 def leaderboard_default_kpi(*, team_ids) -> Kpi | None:

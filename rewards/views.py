@@ -1,7 +1,7 @@
 """The rewards pages. Thin: selectors read and scope, services decide, these translate.
 
 - Everyone logged in: My rewards (own awards, points, streak, next tiers, privacy), an award's page (own, or of a
-  rep one manages: else 404), the leaderboard of a team they may see (own rep team, managed teams).
+  rep one manages: else 404; deciding on one's own award is a 403), the leaderboard of a team they may see (own rep team, managed teams).
 - Managers: awards to review (flagged, pending bonuses) with approve / reject / keep / revoke and a reason.
 - Admins: reward tiers (list, create, edit, activate / deactivate, delete while never awarded), payouts (CSV
   export, mark paid).
@@ -11,13 +11,14 @@
 
 import csv
 import datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -94,8 +95,8 @@ def award_detail(request, award_id):
     can_decide = selectors.award_can_decide(user=request.user, award=award)
     form = DecisionForm(request.POST or None)
     if request.method == "POST":
-        if not can_decide:
-            raise Http404  # a rep posting on their own award
+        if not can_decide:  # the rep, on their own award: they may see it, not decide it (a 403, as in the API)
+            raise PermissionDenied("You cannot decide on your own award: one of your managers does.")
         if form.is_valid():
             try:
                 award = DECISIONS[form.cleaned_data["action"]](
@@ -154,7 +155,11 @@ def _board_context(request, *, compact=False):
     if kpi is not None:
         args = {"team": team, "start": start, "end": end, "viewer": request.user, "kpi": kpi, "team_ids": team_ids}
         context["board"] = selectors.leaderboard_for_team(**args)
-        if not compact:
+        if compact:
+            context["top"] = selectors.leaderboard_top(context["board"])
+            # The full page opens on the same board the card shows.
+            context["full_query"] = urlencode({"team": team.id, "period": period, "kpi": kpi.id})
+        else:
             context["improved"] = selectors.most_improved_for_team(**args)
     return context
 
@@ -182,7 +187,8 @@ def leaderboard(request):
 
 @manager_required
 def leaderboard_card(request):
-    """The dashboard's leaderboard card (an htmx fragment): the manager's first team, this month."""
+    """The dashboard's leaderboard card (an htmx fragment): the manager's first team, this month (or the dashboard's
+    filters): its top 10, the viewer's own row when they are further down, and a link to the whole board."""
     return render(request, "rewards/leaderboard.html#card", _board_context(request, compact=True) or {})
 
 

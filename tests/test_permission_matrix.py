@@ -15,6 +15,7 @@ savepoint, so one persona's POST never changes what the next one sees), and repo
 """
 
 import datetime
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -23,6 +24,8 @@ from django.urls import reverse
 
 from api.services import api_token_create
 from goals.models import Kpi
+from rewards.models import Award
+from rewards.services import tier_create
 from teams.models import Holiday, Membership
 from tests.factories import GoalFactory, KpiFactory, NotificationFactory, ProgressEntryFactory
 
@@ -190,6 +193,15 @@ MATRIX = [
         "",
         {"GET": "302 405 405 405 405 405 405", "POST": "302 302 404 404 404 404 404"},
     ),
+    # --- rep A's pending bonus (namespaced, so the coverage check below does not ask for it): rep A sees it and may
+    # not decide it (403, as in the API); a teammate, team B and manager B never learn it exists (404); its
+    # managers get the form back with its errors (a POST without data)
+    (
+        "rewards:award_detail",
+        {"award_id": "award_a"},
+        "",
+        {"GET": "302 200 404 404 200 404 200", "POST": "302 403 404 404 200 404 200"},
+    ),
     # --- rep A's notification
     (
         "notification_mark_read",
@@ -212,6 +224,15 @@ CASES = list(_cases())
 MATRIX_SIZE = len(CASES) * len(PERSONAS)
 
 
+def _pending_bonus(personas, kpi):
+    """A bonus of rep A waiting for a manager's approval."""
+    tier = tier_create(created_by=personas.admin, name="Stretch", threshold_percent=Decimal(120), reward_kind="bonus",
+                       amount=Decimal(500), needs_approval=True)  # fmt: skip
+    goal = GoalFactory(kpi=kpi, owner_user=personas.rep_a, target_value=Decimal(10), current_value=Decimal(13))
+    return Award.objects.create(user=personas.rep_a, tier=tier, goal=goal, attainment=Decimal(130),
+                                threshold=Decimal(120), amount=Decimal(500), status=Award.Status.PENDING)  # fmt: skip
+
+
 @pytest.fixture
 def world(personas, rep_a2):
     kpi = KpiFactory(name="Deals won", unit=Kpi.Unit.COUNT)
@@ -228,6 +249,7 @@ def world(personas, rep_a2):
             "membership_rep_a": Membership.objects.get(user=personas.rep_a).id,
             "holiday_a": Holiday.objects.create(team=personas.team_a, date=today + datetime.timedelta(days=30)).id,
             "notification_a": NotificationFactory(user=personas.rep_a).id,
+            "award_a": _pending_bonus(personas, kpi).id,
             "token_a": api_token_create(user=personas.rep_a, name="rep A's sync")[0].token_key,
             "rep_a": personas.rep_a.id,
             "rep_b": personas.rep_b.id,

@@ -7,7 +7,6 @@ no longer pending (decided or withdrawn), or a second request while one is pendi
 """
 
 import django_filters
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer, ValidationErrorResponseSerializer
 from rest_framework import mixins, serializers, viewsets
@@ -15,17 +14,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.base import StrictSerializer
-from api.errors import Conflict, ConflictResponseSerializer
 from goals.api.goals import PlanRowSerializer, decimal_field
 from teams.api import UserRefSerializer
 
 from .. import selectors, services
 from ..models import AdjustmentRequest
+from .conflicts import conflict_response, conflicts_as_409
 from .fields import VisibleGoal
 
-CONFLICT_RESPONSE = OpenApiResponse(
-    ConflictResponseSerializer,
-    description="The request is no longer pending (decided or withdrawn), or another request on the goal is.",
+CONFLICT_RESPONSE = conflict_response(
+    "The request is no longer pending (decided or withdrawn), or another request on the goal is."
 )
 
 
@@ -99,16 +97,6 @@ class AdjustmentRequestFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-def _conflicts_as_409(call):
-    """The service's refusals because of the request's state (code "conflict") are a 409; the rest stay 400s."""
-    try:
-        return call()
-    except ValidationError as error:
-        if getattr(error, "code", None) == services.CONFLICT:
-            raise Conflict(" ".join(error.messages)) from error
-        raise
-
-
 class AdjustmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Adjustment requests on the goals you may see. The goal's rep (a manager, for a team goal) asks; an admin or a
     manager of the goal other than the requester decides (a manager's request for their team: a manager above)."""
@@ -135,7 +123,7 @@ class AdjustmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     )
     def create(self, request):
         data = AdjustmentInputSerializer.validate_input(request.data, context={"request": request})
-        created = _conflicts_as_409(lambda: services.adjustment_request_create(requested_by=request.user, **data))
+        created = conflicts_as_409(lambda: services.adjustment_request_create(requested_by=request.user, **data))
         return self._answer(created, status=201)
 
     @extend_schema(
@@ -147,7 +135,7 @@ class AdjustmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def approve(self, request, pk=None):
         adjustment = self.get_object()
         data = DecisionSerializer.validate_input(request.data)
-        decided = _conflicts_as_409(
+        decided = conflicts_as_409(
             lambda: services.adjustment_request_approve(
                 request=adjustment, decided_by=request.user, response=data["response"]
             )
@@ -163,7 +151,7 @@ class AdjustmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def reject(self, request, pk=None):
         adjustment = self.get_object()
         data = RejectionSerializer.validate_input(request.data)
-        decided = _conflicts_as_409(
+        decided = conflicts_as_409(
             lambda: services.adjustment_request_reject(
                 request=adjustment, decided_by=request.user, response=data["response"]
             )
@@ -178,7 +166,7 @@ class AdjustmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def withdraw(self, request, pk=None):
         adjustment = self.get_object()
-        withdrawn = _conflicts_as_409(
+        withdrawn = conflicts_as_409(
             lambda: services.adjustment_request_withdraw(request=adjustment, withdrawn_by=request.user)
         )
         return self._answer(withdrawn)
@@ -196,7 +184,7 @@ class AdjustmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def preview(self, request, pk=None):
         adjustment = self.get_object()
         before = selectors.goal_figures(adjustment.goal)
-        after, rows = _conflicts_as_409(
+        after, rows = conflicts_as_409(
             lambda: services.adjustment_request_preview(request=adjustment, decided_by=request.user)
         )
         return Response(

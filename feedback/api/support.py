@@ -1,4 +1,5 @@
-"""Action items (support steps on a goal) over HTTP: list, read, create, tick off."""
+"""Action items (support steps on a goal) over HTTP: list, read, create, tick off (once: ticking off a completed
+item is a 409)."""
 
 import django_filters
 from drf_spectacular.utils import extend_schema
@@ -11,6 +12,7 @@ from teams.api import UserRefSerializer
 
 from .. import selectors, services
 from ..models import ActionItem
+from .conflicts import conflict_response, conflicts_as_409
 from .fields import Colleague, VisibleCheckIn, VisibleFeedback, VisibleGoal
 
 
@@ -81,8 +83,13 @@ class ActionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         item = services.action_item_create(created_by=request.user, owner=owner, **data)
         return Response(ActionItemSerializer(item).data, status=201)
 
-    @extend_schema(request=None, responses=ActionItemSerializer, summary="Tick it off")
+    @extend_schema(
+        request=None,
+        responses={200: ActionItemSerializer, 409: conflict_response("The action item is already completed.")},
+        summary="Tick it off",
+    )
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def complete(self, request, pk=None):
-        item = services.action_item_complete(action_item=self.get_object(), completed_by=request.user)
-        return Response(ActionItemSerializer(item).data)
+        item = self.get_object()
+        done = conflicts_as_409(lambda: services.action_item_complete(action_item=item, completed_by=request.user))
+        return Response(ActionItemSerializer(done).data)

@@ -9,7 +9,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from api import csv_io
-from api.base import AdminWritesOnly, CsvRenderer, DecimalText, StrictSerializer
+from api.base import AdminWritesOnly, CsvRenderer, DecimalText, StrictSerializer, VisiblePrimaryKeyRelatedField
 from goals import selectors, services
 from goals.models import Goal, GoalRevision, Health, Kpi, MicroGoal
 from teams.api import UserRefSerializer
@@ -185,21 +185,11 @@ class GoalFilter(django_filters.FilterSet):
         return queryset.filter(start_date__lte=value, due_date__gte=value)
 
 
-def _scoped(queryset_factory):
-    """A PrimaryKeyRelatedField whose choices are what the requesting user may see (else: 'does not exist')."""
-
-    @extend_schema_field(OpenApiTypes.INT)
-    class Scoped(serializers.PrimaryKeyRelatedField):
-        def get_queryset(self):
-            return queryset_factory(self.context["request"].user)
-
-    return Scoped
-
-
-VisibleUser = _scoped(lambda user: User.objects.filter(id__in=user_ids_visible_to(user=user)))
-VisibleTeam = _scoped(lambda user: team_list_for_user(user=user))
-VisibleGoal = _scoped(lambda user: selectors.goal_list_for_user(user=user))
-AnyKpi = _scoped(lambda user: Kpi.objects.all())
+# References a goal or micro goal input accepts: what the requesting user may see, else "does not exist" (a 400).
+VisibleUser = VisiblePrimaryKeyRelatedField.of(lambda user: User.objects.filter(id__in=user_ids_visible_to(user=user)))
+VisibleTeam = VisiblePrimaryKeyRelatedField.of(lambda user: team_list_for_user(user=user))
+VisibleGoal = VisiblePrimaryKeyRelatedField.of(lambda user: selectors.goal_list_for_user(user=user))
+AnyKpi = VisiblePrimaryKeyRelatedField.of(lambda user: Kpi.objects.all())
 
 
 class GoalInputSerializer(StrictSerializer):
@@ -212,7 +202,7 @@ class GoalInputSerializer(StrictSerializer):
     due_date = serializers.DateField()
     owner_user = VisibleUser(required=False, allow_null=True, default=None)
     owner_team = VisibleTeam(required=False, allow_null=True, default=None)
-    parent = VisibleGoal(required=False, allow_null=True, default=None)
+    parent = VisibleGoal(required=False, allow_null=True, default=None)  # type: ignore[assignment]
     rationale = serializers.CharField(required=False, allow_blank=True, default="")
     draft = serializers.BooleanField(required=False, default=False, help_text="Save as a draft (activate it later).")
 
@@ -226,7 +216,7 @@ class GoalUpdateSerializer(StrictSerializer):
     due_date = serializers.DateField(required=False)
     owner_user = VisibleUser(required=False, allow_null=True)
     owner_team = VisibleTeam(required=False, allow_null=True)
-    parent = VisibleGoal(required=False, allow_null=True)
+    parent = VisibleGoal(required=False, allow_null=True)  # type: ignore[assignment]
     rationale = serializers.CharField(required=False, allow_blank=True)
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Why (required once active for target/dates/owner)."

@@ -5,12 +5,13 @@ to peers, with no id or username to give them away. One query per board, as on t
 
 from decimal import ROUND_HALF_UP
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from goals.models import Goal, Kpi
+from api.base import VisiblePrimaryKeyRelatedField
+from goals.models import Kpi
 from goals.selectors import goal_list_for_user
 from rewards import selectors
 from teams.api import UserRefSerializer
@@ -31,13 +32,30 @@ class BoardRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+@extend_schema_field({"type": "integer", "minimum": 1})
+class BoardReference(VisiblePrimaryKeyRelatedField):
+    """A team or goal id among those the user may see (`visible`); any other is a 400 on the parameter saying
+    `unknown`. Parsed as a positive integer first, so a malformed one is refused with the integer's own message."""
+
+    def __init__(self, *, visible, unknown: str, **kwargs):
+        messages = {"does_not_exist": unknown, "incorrect_type": unknown}
+        pk_field = serializers.IntegerField(min_value=1)
+        super().__init__(visible=visible, required=False, pk_field=pk_field, error_messages=messages, **kwargs)
+
+
 class BoardQuerySerializer(serializers.Serializer):
-    team = serializers.IntegerField(required=False, min_value=1, help_text="Default: your rep team, else the first")
+    team = BoardReference(
+        visible=lambda user: selectors.leaderboard_team_list_for_user(user=user),
+        unknown="No board of this team for you (unknown team).",
+        help_text="Default: your rep team, else the first",
+    )
     kpi = serializers.IntegerField(required=False, min_value=1, help_text="Default: the KPI the team uses most")
     period = serializers.ChoiceField(choices=list(selectors.PERIODS.items()), required=False, default="month")
     board = serializers.ChoiceField(choices=list(BOARDS.items()), required=False, default="ranking")
-    goal = serializers.IntegerField(
-        required=False, min_value=1, help_text="A team goal: its team's board on its KPI over its window (as period)"
+    goal = BoardReference(
+        visible=lambda user: goal_list_for_user(user=user).filter(owner_team__isnull=False).select_related("kpi"),
+        unknown="Unknown team goal.",
+        help_text="A team goal: its team's board on its KPI over its window (as period)",
     )
 
 
@@ -78,13 +96,13 @@ class BoardSerializer(serializers.Serializer):
 class LeaderboardView(APIView):
     @extend_schema(parameters=[BoardQuerySerializer], responses=BoardSerializer, summary="A team's leaderboard")
     def get(self, request):
-        query = BoardQuerySerializer(data=request.query_params)
+        query = BoardQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
         choice, user = query.validated_data, request.user
         data = {"board": choice["board"], "period": choice["period"], "team": None, "kpi": None, "rows": [],
                 "start": None, "end": None, "previous_start": None, "previous_end": None}  # fmt: skip
-        goal = _team_goal(user, choice.get("goal"))
-        team = _team(user, choice.get("team", goal.owner_team_id if goal else None))
+        goal = choice.get("goal")
+        team = choice.get("team") or _team(user, goal.owner_team_id if goal else None)
         if team is None:  # the user may see no team's board
             return Response(BoardSerializer(data).data)
         team_ids = team_ids_with_descendants([team.id])
@@ -103,18 +121,8 @@ class LeaderboardView(APIView):
         return Response(BoardSerializer(data).data)
 
 
-def _team_goal(user, goal_id: int | None) -> Goal | None:
-    """The team goal the board is ranked on, if asked for: one the user may see (else a 400, as an unknown id)."""
-    if goal_id is None:
-        return None
-    goal = goal_list_for_user(user=user).filter(id=goal_id, owner_team__isnull=False).select_related("kpi").first()
-    if goal is None:
-        raise serializers.ValidationError({"goal": ["Unknown team goal."]})
-    return goal
-
-
 def _team(user, team_id: int | None) -> Team | None:
-    """The board's team among those the user may see (asked for, else their rep team, else the first)."""
+    """The board's team among those the user may see (the goal's, else their rep team, else the first)."""
     teams = selectors.leaderboard_teams_for_user(user=user)
     if team_id is not None:
         team = next((t for t in teams if t.id == team_id), None)

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from feedback.models import AdjustmentRequest, CheckIn, Feedback
+from feedback.models import ActionItem, AdjustmentRequest, CheckIn, Feedback
 from goals.models import Goal, GoalRevision
 from tests.concurrency import run_in_threads
 
@@ -133,9 +133,35 @@ def test_support_steps_are_created_for_a_colleague_and_ticked_off_once(world, cl
     assert foreign_owner.status_code == 400 and "owner" in _errors(foreign_owner)
     path = f"/api/v1/action-items/{created.json()['id']}/complete/"
     assert client_for("rep_a").post(path).json()["done_by"] == world.a.rep.id
-    assert client_for("rep_a").post(path).status_code == 400  # already done: said so, nothing changed
+    done_at = ActionItem.objects.get(id=created.json()["id"]).done_at
+    again = client_for("manager_a").post(path)  # already done: a conflict with its state, said so, nothing changed
+    assert again.status_code == 409, again.content
+    assert again.json()["errors"] == [
+        {
+            "code": "conflict",
+            "detail": f"This action item is already completed (done on {timezone.localtime(done_at):%d %b %Y}).",
+            "attr": None,
+        }
+    ]
+    item = ActionItem.objects.get(id=created.json()["id"])
+    assert (item.done_at, item.done_by) == (done_at, world.a.rep)
+    assert client_for("rep_b").post(path).status_code == 404  # another team's: unknown, not a conflict
     assert manager.get("/api/v1/action-items/?done=true").json()["count"] == 1
     assert manager.get("/api/v1/action-items/?done=false").json()["count"] == 1  # the world's
+
+
+def test_the_schema_documents_the_409_of_ticking_off_an_action_item(client):
+    schema = client.get("/api/schema/?format=json").json()
+    responses = schema["paths"]["/api/v1/action-items/{id}/complete/"]["post"]["responses"]
+    assert set(responses) >= {"200", "400", "403", "404", "409"}
+    assert responses["409"]["description"] == "The action item is already completed."
+    conflict = responses["409"]["content"]["application/json"]["schema"]["$ref"]
+    assert (
+        conflict
+        == schema["paths"]["/api/v1/adjustment-requests/{id}/approve/"]["post"]["responses"]["409"]["content"][
+            "application/json"
+        ]["schema"]["$ref"]
+    )  # the same body as the adjustment requests' 409
 
 
 def test_an_approval_changes_the_goal_and_a_second_decision_is_a_409(world, client_for):

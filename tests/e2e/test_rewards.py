@@ -11,6 +11,7 @@ from goals import services as goal_services
 from goals.models import Goal, Kpi, MicroGoal
 from rewards import services
 from rewards.models import Award, RewardTier
+from tests.factories import MembershipFactory, UserFactory
 
 from .conftest import login, screenshot
 
@@ -107,3 +108,29 @@ def test_manager_approves_a_pending_bonus_from_the_review_list(page, live_server
     expect(page.locator("#review-list")).to_contain_text("approved")
     assert page.evaluate("window.__pacerMarker") == "no reload"
     assert Award.objects.get().status == Award.Status.APPROVED
+
+
+def test_the_dashboards_leaderboard_card_shows_the_top_10_and_opens_the_whole_board(page, live_server, personas, org):
+    """Team A with 15 reps on a monthly target: the card lists 10, the link names the whole board's size and opens it."""
+    today = personas.manager_a.local_today()
+    calls = Kpi.objects.get(name="Calls made")
+    goal = Goal.objects.create(title="Calls this month", kpi=calls, target_value=Decimal(200), start_date=today,
+                               due_date=today, owner_team=personas.team_a, created_by=personas.manager_a)  # fmt: skip
+    for n in range(11):
+        MembershipFactory(user=UserFactory(first_name=f"Seller{n:02d}", last_name="Card"), team=personas.team_a)
+    reps = [m.user for m in personas.team_a.memberships.filter(role="rep", active_to__isnull=True)]
+    for n, rep in enumerate(reps):
+        MicroGoal.objects.create(goal=goal, assignee=rep, kpi=calls, target_value=Decimal(10),
+                                 current_value=Decimal(n), expected_value=Decimal(10), start_date=today,
+                                 due_date=today)  # fmt: skip
+    login(page, live_server, personas.manager_a)
+    card = page.locator("#leaderboard-card")
+    expect(card.locator("tbody tr")).to_have_count(10)  # loaded into the dashboard by htmx: the top 10 only
+    link = card.get_by_role("link", name=f"Full leaderboard ({len(reps)} reps)")
+    expect(link).to_be_visible()
+    card.scroll_into_view_if_needed()
+    screenshot(page, "rewards-dashboard-card-top-10")
+    link.click()
+    expect(page.locator("#board-attainment tbody tr")).to_have_count(len(reps))
+    expect(page.get_by_label("KPI")).to_have_value(str(calls.id))
+    screenshot(page, "rewards-leaderboard-from-card")

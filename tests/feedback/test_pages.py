@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from feedback import services
 from feedback.models import ActionItem, AdjustmentRequest, CheckIn, Feedback
@@ -154,3 +155,18 @@ def test_action_items_are_ticked_off_and_the_overdue_show_on_the_agenda(client, 
     client.force_login(personas.rep_a)
     assert client.post(reverse("feedback:action_item_done", args=[item.id])).status_code == 302
     assert ActionItem.objects.get().done_by == personas.rep_a
+
+
+def test_ticking_off_a_completed_action_item_again_says_so_on_the_page(client, personas, history):
+    """A second tab, or a double click: the page shows the API's 409 message, nothing changes, no error page."""
+    _checkin, _request, item = history
+    client.force_login(personas.rep_a)
+    done = reverse("feedback:action_item_done", args=[item.id])
+    assert client.post(done).status_code == 302
+    first = ActionItem.objects.get()
+    client.force_login(personas.manager_a)
+    response = client.post(done, follow=True)
+    assert response.redirect_chain == [(reverse("feedback:action_items"), 302)]
+    when = f"{timezone.localtime(first.done_at):%d %b %Y}"
+    assert f"This action item is already completed (done on {when})." in response.content.decode()
+    assert (ActionItem.objects.get().done_at, ActionItem.objects.get().done_by) == (first.done_at, personas.rep_a)

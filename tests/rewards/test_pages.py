@@ -6,11 +6,13 @@ import io
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
+from api.services import api_token_create
 from goals.models import MicroGoal
 from rewards import services
 from rewards.models import Award, RewardTier
-from teams.models import Membership
+from teams.models import AuditEvent, Membership
 from tests.factories import GoalFactory, UserFactory
 
 from .conftest import D, make_tier, march
@@ -36,7 +38,8 @@ MATRIX = [
     ("rewards:leaderboard_card", None, "get", (200, 200, 403, 200, 403)),
     ("rewards:review", None, "get", (200, 200, 403, 200, 403)),
     ("rewards:award_detail", "award", "get", (200, 200, 200, 404, 404)),
-    ("rewards:award_detail", "award", "approve", (302, 302, 404, 404, 404)),
+    # the rep may see their own award but not decide it: a 403, as in the API; others' awards are unknown (404)
+    ("rewards:award_detail", "award", "approve", (302, 302, 403, 404, 404)),
     ("rewards:tier_list", None, "get", (200, 403, 403, 403, 403)),
     ("rewards:tier_create", None, "get", (200, 403, 403, 403, 403)),
     ("rewards:tier_edit", "tier", "get", (200, 403, 403, 403, 403)),
@@ -95,6 +98,31 @@ def test_rejecting_without_a_reason_is_a_form_error_and_changes_nothing(client, 
     assert "Give a reason" in response.content.decode()
     pending.refresh_from_db()
     assert pending.status == Award.Status.PENDING
+
+
+@pytest.mark.parametrize("action", ["approve", "reject", "keep", "revoke"])
+def test_a_rep_deciding_their_own_award_is_refused_with_a_403_in_the_browser_and_the_api(
+    client, personas, pending, action
+):
+    """They may see it (their award's page answers 200, with no decision buttons), so refusing the action is a 403
+    (the project's 403 page, the refusal in the audit log), not a 404; the API answers the same."""
+    rep = personas.rep_a
+    client.force_login(rep)
+    url = reverse("rewards:award_detail", args=[pending.id])
+    page = client.get(url)
+    assert page.status_code == 200 and not page.context["can_decide"] and 'name="action"' not in page.content.decode()
+    for headers in ({}, {"HX-Request": "true"}):
+        response = client.post(url, {"action": action, "reason": "I earned it"}, headers=headers)
+        assert response.status_code == 403
+        assert "You can't do that here" in response.content.decode()  # templates/403.html
+    assert AuditEvent.objects.filter(actor=rep, summary__contains=f"refused POST {url}").count() == 2
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=rep, name='sync')[1]}")
+    refused = api.post(f"/api/v1/awards/{pending.id}/{action}/", {"reason": "I earned it"}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["detail"] == "You cannot decide on your own award: one of your managers does."
+    pending.refresh_from_db()
+    assert (pending.status, pending.decided_by) == (Award.Status.PENDING, None)
 
 
 def test_tier_form_refuses_bad_input_with_messages(client, personas, tiers):
