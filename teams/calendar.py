@@ -4,7 +4,6 @@ Pace, forecasts, breakdowns and check-in reminders all count *working* days thro
 """
 
 import datetime
-import functools
 from dataclasses import dataclass, field
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -14,6 +13,9 @@ ONE_DAY = datetime.timedelta(days=1)
 class WorkingCalendar:
     weekdays: frozenset[int] = frozenset({1, 2, 3, 4, 5})  # ISO: Monday=1 … Sunday=7
     holidays: frozenset[datetime.date] = field(default_factory=frozenset)
+    # Answers already given: a recompute asks the same few calendars the same questions for thousands of goals that
+    # share their dates. A calendar never changes, so they stay right; _remember bounds how many it keeps.
+    _memo: dict = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
 
     @classmethod
     def from_team(cls, working_weekdays: str, holidays=()):
@@ -31,11 +33,11 @@ class WorkingCalendar:
             day += ONE_DAY
         return days
 
-    # Memoised: a recompute asks the same few calendars the same questions for thousands of goals that share their
-    # dates. A calendar is immutable and there are as many as teams, so the caches hold little and stay right.
-    @functools.lru_cache(maxsize=65536)  # noqa: B019
     def count(self, start: datetime.date, end: datetime.date) -> int:
         """Number of working days from start to end, both included."""
+        return self._remember(("count", start, end), self._count)
+
+    def _count(self, start: datetime.date, end: datetime.date) -> int:
         if end < start:
             return 0
         full_weeks, extra = divmod((end - start).days + 1, 7)
@@ -47,9 +49,18 @@ class WorkingCalendar:
         total -= sum(1 for h in self.holidays if start <= h <= end and h.isoweekday() in self.weekdays)
         return total
 
-    @functools.lru_cache(maxsize=65536)  # noqa: B019
     def add_working_days(self, start: datetime.date, n: int) -> datetime.date:
         """The date n working days before start (n < 0), stepping over non-working days."""
+        return self._remember(("add", start, n), self._add_working_days)
+
+    def _remember(self, key: tuple, compute):
+        if key not in self._memo:
+            if len(self._memo) >= 100_000:  # a long-lived worker's default calendar: start again, never grow
+                self._memo.clear()
+            self._memo[key] = compute(*key[1:])
+        return self._memo[key]
+
+    def _add_working_days(self, start: datetime.date, n: int) -> datetime.date:
         day, step, left = start, (ONE_DAY if n >= 0 else -ONE_DAY), abs(n)
         while left:
             day += step
