@@ -169,7 +169,7 @@ def progress_void(*, entry: ProgressEntry, reason: str, voided_by: User) -> Prog
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "Say why this entry is voided (the reason is kept with it)."})
-    if len(reason) > ProgressEntry._meta.get_field("void_reason").max_length:
+    if len(reason) > (ProgressEntry._meta.get_field("void_reason").max_length or len(reason)):
         raise ValidationError({"reason": "Keep the reason under 500 characters."})
     if entry.is_voided:
         raise ValidationError(f"This entry was already voided on {entry.voided_at:%d %b %Y} by {entry.voided_by}.")
@@ -322,7 +322,9 @@ def _enqueue_touched(*, user_id: int, kpi_id: int, dates: Iterable[datetime.date
     if not days:
         return
     today = ops.adapt_datefield_value(org_today())
-    params = [x for day in days for x in (ops.adapt_datefield_value(day), ops.adapt_datefield_value(day + history))]
+    params: list = [
+        x for day in days for x in (ops.adapt_datefield_value(day), ops.adapt_datefield_value(day + history))
+    ]
     rep = Membership.Role.REP.value
     params += [user_id, rep, rep, today, today]
     now = ops.adapt_datetimefield_value(timezone.now())
