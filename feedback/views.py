@@ -390,7 +390,9 @@ def _preview_context(request, adjustment) -> dict:
     return {
         "before": selectors.goal_figures(goal),
         "after": selectors.goal_figures(after),
-        "table_before": plan_table(goal, current_rows, calendars_by_user=calendars) if current_rows else None,
+        "table_before": plan_table(goal, current_rows, calendars_by_user=calendars, planned=False)
+        if current_rows
+        else None,
         "table_after": plan_table(after, rows, calendars_by_user=calendars) if rows else None,
     }
 

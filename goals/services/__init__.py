@@ -13,7 +13,15 @@ Split by subject so each file stays small:
 
 from .breakdown import PlanRow, goal_replan, micro_goals_generate, micro_goals_out_of_date
 from .engine import goals_close_due, progress_preview, progress_recompute
-from .goals import Achievability, achievability_assess, goal_activate, goal_cancel, goal_create, goal_update
+from .goals import (
+    Achievability,
+    achievability_assess,
+    goal_activate,
+    goal_cancel,
+    goal_create,
+    goal_update,
+    goal_value_errors,
+)
 from .kpis import kpi_create, kpi_update
 from .progress import progress_record, progress_update, progress_void
 from .progress_import import ImportRejected, ImportResult, ImportRow, RowError, progress_import, progress_import_check
@@ -53,6 +61,7 @@ __all__ = [
     "goal_create",
     "goal_replan",
     "goal_update",
+    "goal_value_errors",
     "goals_close_due",
     "kpi_create",
     "kpi_update",

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from goals import pace
 from goals.models import Goal, GoalRevision, Kpi, MicroGoal
 from goals.numbers import decimal_argument, exact_sum
 from goals.selectors import entry_list_for_owner, goal_manageable_by, owner_calendar
@@ -70,8 +71,13 @@ def achievability_assess(
     start: datetime.date,
     due: datetime.date,
     today: datetime.date | None = None,
+    current: Decimal | None = None,
 ) -> Achievability:
     """Compare the daily rate a target needs with the owner's own rate over the recent past.
+
+    Needed: what is left — from `current` (an existing goal's value now: the progress already made counts), else
+    from the baseline (a goal not yet tracked) — over the working days left, today included (pace.remaining and
+    pace.working_days_left: the goal page's "still needed per working day" is the same figure, rounded up).
 
     Working days are counted on the owner's calendar (a team's own; a user's current rep team; else Mon–Fri).
     History: the owner's non-voided entries on the KPI over the last PACER["ACHIEVABILITY_HISTORY_WORKING_DAYS"]
@@ -89,8 +95,8 @@ def achievability_assess(
     today = today or timezone.localdate()
     calendar = owner_calendar(owner_user=owner_user, owner_team=owner_team)
     entries = entry_list_for_owner(owner_user=owner_user, owner_team=owner_team)
-    working_days = calendar.count(max(start, today), due)
-    required = Decimal(target) - Decimal(baseline)
+    working_days = pace.working_days_left(calendar, start=start, due=due, today=today)
+    required = Decimal(target) - Decimal(baseline if current is None else current)
     required = required / max(working_days, 1)
 
     history_days = settings.PACER["ACHIEVABILITY_HISTORY_WORKING_DAYS"]
@@ -177,7 +183,7 @@ def goal_create(
     errors = {}
     if status not in LIVE:
         errors["status"] = "A new goal is either a draft or active; it is closed or cancelled later."
-    errors |= _value_errors(goal, today=today, due_changed=True)
+    errors |= goal_value_errors(goal, today=today, due_changed=True)
     if parent is not None:
         errors |= _parent_errors(goal, parent)
     if errors:
@@ -245,7 +251,7 @@ def goal_update(
     diff = {field: [before[field], after[field]] for field in TRACKED if before[field] != after[field]}
     if "owner" in diff:
         _require_manager(changed_by, goal)  # they must manage the new owner as well
-    errors = _value_errors(goal, today=today, due_changed="due_date" in diff)
+    errors = goal_value_errors(goal, today=today, due_changed="due_date" in diff)
     if "parent" in changes and goal.parent is not None:
         errors |= _parent_errors(goal, goal.parent)
     if diff and goal.status == Goal.Status.ACTIVE and not reason.strip():
@@ -254,7 +260,7 @@ def goal_update(
     if errors:
         raise ValidationError(errors)
     if diff:
-        _assess_into(goal, today=today)
+        _assess_into(goal, today=today, window_moved="start_date" in diff)
     goal.full_clean()
     goal.save()
     if diff:
@@ -348,8 +354,9 @@ def _require_editable(goal: Goal) -> None:
         )
 
 
-def _value_errors(goal: Goal, *, today: datetime.date, due_changed: bool) -> dict[str, str]:
-    """Every rule on the numbers and dates of a goal, as {field: message}."""
+def goal_value_errors(goal: Goal, *, today: datetime.date, due_changed: bool) -> dict[str, str]:
+    """Every rule on the numbers and dates of a goal, as {field: message} (also of an unsaved one: the live
+    achievability check refuses what saving would refuse)."""
     kpi, target, baseline = goal.kpi, goal.target_value, goal.baseline_value
     errors = window_errors(goal.start_date, goal.due_date)
     if not kpi.is_active:
@@ -413,7 +420,10 @@ def _parent_errors(goal: Goal, parent: Goal) -> dict[str, str]:
     return {}
 
 
-def _assess_into(goal: Goal, *, today: datetime.date) -> None:
+def _assess_into(goal: Goal, *, today: datetime.date, window_moved: bool = False) -> None:
+    """Assess the goal as it now stands: from its current value once the engine has computed it over this same
+    window (a moved start changes which entries count: then from the baseline, as for a new goal)."""
+    tracked = goal.pk is not None and goal.computed_at is not None and not window_moved
     result = achievability_assess(
         owner_user=goal.owner_user,
         owner_team=goal.owner_team,
@@ -423,6 +433,7 @@ def _assess_into(goal: Goal, *, today: datetime.date) -> None:
         start=goal.start_date,
         due=goal.due_date,
         today=today,
+        current=goal.current_value if tracked else None,
     )
     goal.achievability = result.verdict
     goal.required_daily_rate = result.required_daily_rate

@@ -56,6 +56,7 @@ class Verdict:
     historical: str | None
     working_days: int | None = None
     history_days: int | None = None
+    problem: bool = False  # the form's figures would be refused: `note` says why, there are no rates
 
 
 def format_rate(value, kpi) -> str:
@@ -221,14 +222,18 @@ class PlanTable:
     periods: list[PlanPeriod]
     reps: list[PlanRep]
     total: Decimal
-    already_achieved: Decimal  # taken off because the goal started before the first planned period
+    already_achieved: Decimal | None  # taken off because the goal started before the first planned period; None: a
+    # plan as it stands (its rows need not add up to what is left: the rep may be ahead of or behind it)
 
     def rep_cells(self):
         for rep in self.reps:
             yield rep, [(p, rep.cells.get((p.start, p.end))) for p in self.periods]
 
 
-def plan_table(goal: Goal, rows, *, calendars_by_user: dict) -> PlanTable:
+def plan_table(goal: Goal, rows, *, calendars_by_user: dict, planned: bool = True) -> PlanTable:
+    """`planned`: the rows are a breakdown just made (a preview, a re-plan): they add up exactly to the target less
+    the baseline less what was achieved before them. Otherwise they are the plan as it stands, which says nothing
+    of what was achieved."""
     periods: dict[tuple, PlanPeriod] = {}
     reps: dict[int, PlanRep] = {}
     for row in rows:
@@ -249,7 +254,7 @@ def plan_table(goal: Goal, rows, *, calendars_by_user: dict) -> PlanTable:
         periods=sorted(periods.values(), key=lambda p: p.start),
         reps=sorted(reps.values(), key=lambda r: str(r.user).casefold()),
         total=total,
-        already_achieved=goal.target_value - goal.baseline_value - total,
+        already_achieved=goal.target_value - goal.baseline_value - total if planned else None,
     )
 
 
@@ -339,6 +344,12 @@ def _assess(form):
     if any(data.get(name) is None for name in ACHIEVABILITY_FIELDS) or data["due_date"] < data["start_date"]:
         return None
     owner_user, owner_team = data["owner"]
+    typed = Goal(kpi=data["kpi"], target_value=data["target_value"], baseline_value=data["baseline_value"],
+                 start_date=data["start_date"], due_date=data["due_date"])  # fmt: skip
+    problems = services.goal_value_errors(typed, today=timezone.localdate(), due_changed=True)
+    if problems:  # saving would refuse it: say why, never call it achievable
+        return Verdict(label="Not valid yet", css="text-bg-secondary", note=" ".join(problems.values()),
+                       required="—", historical=None, problem=True)  # fmt: skip
     result = services.achievability_assess(
         owner_user=owner_user,
         owner_team=owner_team,

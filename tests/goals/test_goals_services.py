@@ -273,6 +273,33 @@ def test_goal_update_reassesses_achievability(goal, manager_a, rep_a, deals):
     assert goal.achievability == "stretch"
 
 
+def test_achievability_of_a_goal_being_changed_counts_the_progress_already_made(goal, manager_a, rep_a, deals):
+    """Lowering a target the rep has mostly reached must not read "unrealistic": what is needed is what is LEFT
+    over the days left — the goal page's "still needed per working day", before its rounding up."""
+    _history(rep_a, deals, per_day=Decimal("0.25"))  # a slow rep: 15 deals over the last 60 working days
+    Goal.objects.filter(id=goal.id).update(
+        current_value=14, computed_at=datetime.datetime(2026, 3, 2, tzinfo=datetime.UTC)
+    )
+    goal.refresh_from_db()
+    services.goal_update(goal=goal, changed_by=manager_a, reason="fair", target_value=Decimal(18), today=TODAY)
+    goal.refresh_from_db()
+    # (18 − 14) ÷ 20 working days = 0.2 a day against 0.25: achievable. From the baseline it would be 18 ÷ 20 = 0.9,
+    # 3.6× the pace: "unrealistic".
+    assert (goal.required_daily_rate, goal.achievability) == (Decimal("0.2"), "achievable")
+
+
+def test_achievability_of_a_goal_whose_start_moved_counts_from_the_baseline(goal, manager_a, rep_a, deals):
+    """A moved start changes which entries count: the stored current value is of the old window, so it is not used."""
+    _history(rep_a, deals, per_day=1)
+    Goal.objects.filter(id=goal.id).update(
+        current_value=19, computed_at=datetime.datetime(2026, 3, 2, tzinfo=datetime.UTC)
+    )
+    goal.refresh_from_db()
+    services.goal_update(goal=goal, changed_by=manager_a, reason="later", start_date=D(2026, 3, 9), today=TODAY)
+    goal.refresh_from_db()
+    assert goal.required_daily_rate == Decimal("1.3333")  # 20 ÷ the 15 working days from 9 March, not (20 − 19) ÷ 15
+
+
 def test_draft_goal_can_change_without_a_reason_and_then_be_activated(manager_a, rep_a, deals):
     draft = _create(kpi=deals, owner_user=rep_a, created_by=manager_a, status="draft")
     services.goal_update(goal=draft, changed_by=manager_a, target_value=Decimal(22))

@@ -324,6 +324,18 @@ def test_achievability_fragment_changes_verdict_with_the_target(client, personas
     assert "<html" not in hard
 
 
+@pytest.mark.parametrize(
+    ("target", "message"), [("-5", "set a target above the baseline"), ("0", "nothing to achieve")]
+)
+def test_achievability_fragment_refuses_what_saving_refuses(client, personas, deals, target, message):
+    """A target saving would refuse is never called achievable while it is typed: the card says what to fix."""
+    client.force_login(personas.manager_a)
+    data = goal_data(f"user:{personas.rep_a.id}", deals, target_value=target)
+    page = client.post(reverse("goal_achievability"), data, **HTMX).content.decode()
+    assert "Not valid yet" in page and message in page
+    assert "Achievable" not in page and "Needed per working day" not in page
+
+
 def test_achievability_fragment_waits_for_the_needed_fields(client, personas, deals):
     client.force_login(personas.manager_a)
     response = client.post(reverse("goal_achievability"), {"title": "x", "kpi": deals.id}, **HTMX)
