@@ -29,6 +29,7 @@ from django.utils import timezone
 from goals import pace
 from goals import services as goal_services
 from goals.models import Goal, GoalRevision, MicroGoal
+from goals.numbers import too_many_decimals
 from goals.selectors import goal_list_for_user, goal_manageable_by
 from goals.templatetags.pacer import kpi_value
 from notifications.models import Notification
@@ -356,7 +357,7 @@ def adjustment_request_create(
         elif proposed_target == goal.target_value:
             errors["proposed_target"] = "That is already the target; propose a different one or leave it empty."
         elif proposed_target % goal.kpi.quantum:
-            errors["proposed_target"] = f"{goal.kpi} takes at most {goal.kpi.decimal_places} decimal places."
+            errors["proposed_target"] = too_many_decimals(goal.kpi, proposed_target)
         elif proposed_target == goal.baseline_value:
             errors["proposed_target"] = "A target equal to the baseline leaves nothing to achieve."
     if proposed_due_date is not None:

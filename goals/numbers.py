@@ -39,3 +39,9 @@ def decimal_argument(value, field: str) -> Decimal:
     if number is None or not number.is_finite():
         raise ValidationError({field: f"“{value}” is not a number."})
     return normal_decimal(number)
+
+
+def too_many_decimals(kpi, value) -> str:
+    """The one message for a value finer than the KPI's step, wherever a value is typed (an entry, a target)."""
+    allowed = "whole numbers only" if kpi.decimal_places == 0 else f"at most {kpi.decimal_places} decimals"
+    return f"{kpi} takes {allowed}; {value} has more."

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from goals import breakdown
 from goals.models import Goal, GoalRevision, Kpi, MicroGoal
-from goals.numbers import decimal_argument, exact_sum
+from goals.numbers import decimal_argument, exact_sum, too_many_decimals
 from goals.selectors import entry_list_for_owner, goal_manageable_by
 from teams.calendar import WorkingCalendar
 from teams.models import Membership, User
@@ -283,7 +283,7 @@ def _what_to_split(goal: Goal, kpi: Kpi | None, leading_target) -> tuple[Kpi, De
         if leading_target <= 0:
             errors["leading_target"] = f"The total of {kpi} must be positive."
         elif leading_target % kpi.quantum:
-            errors["leading_target"] = f"{kpi} takes at most {kpi.decimal_places} decimal places."
+            errors["leading_target"] = too_many_decimals(kpi, leading_target)
     if errors:
         raise ValidationError(errors)
     return kpi, leading_target

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from goals import pace
 from goals.models import Goal, GoalRevision, Kpi, MicroGoal
-from goals.numbers import decimal_argument, exact_sum
+from goals.numbers import decimal_argument, exact_sum, too_many_decimals
 from goals.selectors import entry_list_for_owner, goal_manageable_by, owner_calendar
 from teams.audit import audit_record
 from teams.models import AuditEvent, Team, User
@@ -255,8 +255,11 @@ def goal_update(
     if "parent" in changes and goal.parent is not None:
         errors |= _parent_errors(goal, goal.parent)
     if diff and goal.status == Goal.Status.ACTIVE and not reason.strip():
-        changed = ", ".join(field.replace("_value", "").replace("_", " ") for field in diff)
-        errors["reason"] = f"Say why the {changed} changes: the reason is kept in the goal's history."
+        names = [field.replace("_value", "").replace("_", " ") for field in diff]
+        changed = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        errors["reason"] = (
+            f"Say why the {changed} {'changes' if len(names) == 1 else 'change'}: the reason is kept in the goal's history."
+        )
     if errors:
         raise ValidationError(errors)
     if diff:
@@ -372,8 +375,7 @@ def goal_value_errors(goal: Goal, *, today: datetime.date, due_changed: bool) ->
         errors["due_date"] = f"The due date {goal.due_date:%d %b %Y} has already passed; choose today or later."
     for field, value in (("target_value", target), ("baseline_value", baseline)):
         if value % kpi.quantum:
-            places = f"{kpi.decimal_places} decimal place{'s' if kpi.decimal_places != 1 else ''}"
-            errors[field] = f"{kpi} takes at most {places}; {value} has more."
+            errors[field] = too_many_decimals(kpi, value)
     if kpi.aggregation == Kpi.Aggregation.SUM and baseline != 0 and "baseline_value" not in errors:
         errors["baseline_value"] = (
             f"{kpi} adds up what is logged from the goal's start, so its baseline is 0; "

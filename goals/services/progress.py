@@ -24,6 +24,7 @@ from goals.models import (
     ProgressEntryRevision,
     StaleTarget,
 )
+from goals.numbers import too_many_decimals
 from goals.selectors import entry_rewritable_by
 from teams.audit import audit_record
 from teams.calendar import org_today
@@ -276,8 +277,7 @@ def _clean_value(value, kpi: Kpi) -> Decimal:
     if number >= MAX_VALUE:
         raise ValidationError({"value": f"The value must be below {MAX_VALUE:,}."})
     if number != number.quantize(kpi.quantum):
-        allowed = "whole numbers only" if kpi.decimal_places == 0 else f"at most {kpi.decimal_places} decimals"
-        raise ValidationError({"value": f"{kpi} takes {allowed}; {number} has more."})
+        raise ValidationError({"value": too_many_decimals(kpi, number)})
     return number.quantize(kpi.quantum) + 0  # + 0 turns -0 into 0
 
 

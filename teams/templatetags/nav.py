@@ -7,6 +7,8 @@ register = template.Library()
 
 
 @register.inclusion_tag("_nav_link.html", takes_context=True)
-def nav_link(context, url_name, label, badge=None):
+def nav_link(context, url_name, label, badge=None, badge_id=""):
+    """`badge_id`: the badge is always there (hidden at 0) under that id, so a page can swap a new count into it."""
     href = reverse(url_name)
-    return {"href": href, "label": label, "badge": badge, "active": context["request"].path.startswith(href)}
+    active = context["request"].path.startswith(href)
+    return {"href": href, "label": label, "badge": badge, "badge_id": badge_id, "active": active}

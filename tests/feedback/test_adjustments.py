@@ -147,7 +147,7 @@ def test_the_database_refuses_a_second_pending_request(personas, rep_goal):
     [
         ("proposed_target", {"proposed_target": Decimal(100)}, "already the target"),
         ("proposed_target", {"proposed_target": None}, "Propose a new target, a new due date, or both"),
-        ("proposed_target", {"proposed_target": Decimal("80.5")}, "decimal places"),
+        ("proposed_target", {"proposed_target": Decimal("80.5")}, "takes whole numbers only; 80.5 has more"),
         ("proposed_target", {"proposed_target": "lots"}, "as a number"),
         ("proposed_due_date", {"proposed_due_date": datetime.date(2026, 3, 1)}, "from today on"),
     ],

@@ -173,7 +173,7 @@ def test_admin_may_create_a_goal_for_any_team(admin_user, team_b, deals):
         ({"start_date": D(2026, 3, 28)}, "due_date", "before the start date"),
         ({"start_date": D(2026, 2, 1), "due_date": D(2026, 2, 27)}, "due_date", "already passed"),
         ({"target_value": Decimal(0)}, "target_value", "equals the baseline"),
-        ({"target_value": Decimal("20.5")}, "target_value", "at most 0 decimal places"),
+        ({"target_value": Decimal("20.5")}, "target_value", "takes whole numbers only"),
         ({"target_value": Decimal(-5)}, "target_value", "above the baseline"),
         ({"baseline_value": Decimal(3)}, "baseline_value", "baseline is 0"),
         ({"status": "achieved"}, "status", "draft or active"),

@@ -459,7 +459,7 @@ def test_service_rule_errors_show_on_their_field(client, personas, deals):
     client.force_login(personas.manager_a)
     data = {**goal_data(f"team:{personas.team_a.id}", deals, target_value="2.5"), "step": "preview"}
     page = client.post(reverse("goal_create"), data).content.decode()
-    assert "Deals won takes at most 0 decimal places" in page and "Step 2 of 2" not in page
+    assert "Deals won takes whole numbers only" in page and "Step 2 of 2" not in page
     assert 'value="2.5"' in page  # what the manager typed is kept
 
 
@@ -519,7 +519,7 @@ def test_bulk_is_all_or_nothing_with_row_errors_in_place(client, personas, deals
     assert response.status_code == 200 and not Goal.objects.exists()
     at = page.index(f'name="target_{second.id}"')
     row = page[page.rindex("<tr", 0, at) :].split("</tr>")[0]
-    assert "is-invalid" in row and "at most 0 decimal places" in row
+    assert "is-invalid" in row and "takes whole numbers only" in row
     assert 'value="30"' in page  # the valid row keeps what was typed
 
 

@@ -62,6 +62,9 @@ def test_mark_read_with_htmx_returns_the_row_and_the_new_unread_count(client, re
     assert html.strip().startswith("<li") and "<html" not in html
     assert f'id="notification-{notification.id}"' in html and "Deal closed" in html and "Mark as read" not in html
     assert 'id="unread-badge"' in html and 'hx-swap-oob="true"' in html and "1 unread" in html
+    # The header's badge too (a tester saw it stay at the old count): swapped out of band by its id.
+    nav = html[html.index('id="nav-unread-badge"') :]
+    assert nav.split(">", 1)[0].endswith('hx-swap-oob="true"') and nav.split(">", 1)[1].startswith("1<")
     notification.refresh_from_db()
     assert notification.read_at is not None
 
