@@ -315,6 +315,9 @@ MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False, "TOKEN_PREFIX": "pacer_"}
 # Throttle counters live in the cache: give every web process the same one in production (CACHE_URL=redis://...).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's backend, keeping one redis-py client per connection pool (config/cache.py says why).
+    CACHES["default"]["BACKEND"] = "config.cache.RedisCache"
 
 # --- Forms ----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

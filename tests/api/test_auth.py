@@ -2,9 +2,12 @@
 browser session with CSRF enforced, and throttling per token."""
 
 import datetime
+import uuid
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -12,6 +15,7 @@ from rest_framework.test import APIClient
 from api.auth import PerTokenThrottle
 from api.models import ApiToken
 from api.services import api_token_create
+from tests.test_config import _settings_subprocess
 
 pytestmark = pytest.mark.django_db
 ME = "/api/v1/me/"
@@ -79,6 +83,33 @@ def test_each_token_has_its_own_throttle(rep_a, monkeypatch):
     assert [first.get(ME).status_code for _ in range(4)] == [200, 200, 200, 429]
     assert second.get(ME).status_code == 200
     cache.clear()
+
+
+def test_a_redis_cache_url_gets_the_redis_backend_that_keeps_its_clients():
+    code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    for url, backend in (
+        ("redis://cache.example:6379/1", "config.cache.RedisCache"),
+        ("locmemcache://", "django.core.cache.backends.locmem.LocMemCache"),
+    ):
+        result = _settings_subprocess({"DEBUG": "1", "CACHE_URL": url}, code)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == backend
+
+
+@pytest.mark.redis
+def test_each_token_has_its_own_throttle_in_redis_over_one_client(rep_a, monkeypatch):
+    """Production counts in Redis (CACHE_URL): the same budget per token as above, through config.cache's backend,
+    which builds one redis-py client for its pool instead of one per call."""
+    monkeypatch.setattr(PerTokenThrottle, "THROTTLE_RATES", {"token": "3/min"})
+    redis = {"BACKEND": "config.cache.RedisCache", "LOCATION": settings.CELERY_BROKER_URL}
+    # A fresh key prefix: no clear() (it would empty the broker's Redis database); the counters expire in a minute.
+    with override_settings(CACHES={"default": {**redis, "KEY_PREFIX": f"test-{uuid.uuid4()}"}}):
+        first, second = (_with_token(api_token_create(user=rep_a, name=n)[1]) for n in ("one", "two"))
+        assert [first.get(ME).status_code for _ in range(4)] == [200, 200, 200, 429]
+        assert second.get(ME).status_code == 200
+        backend = caches["default"]._cache
+        assert backend.get_client() is backend.get_client(write=True)  # one server: one pool, one client
+        assert len(backend._clients) == 1
 
 
 def test_anonymous_requests_are_401_with_a_token_challenge(api_client):
