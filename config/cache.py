@@ -13,7 +13,7 @@ from django.core.cache.backends.redis import RedisCacheClient
 
 
 class ReusedClientRedisCacheClient(RedisCacheClient):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, object] = {}  # id(pool) → its client; the pools live as long as this object
 

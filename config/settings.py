@@ -318,6 +318,12 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # Django's backend, keeping one redis-py client per connection pool (config/cache.py says why).
     CACHES["default"]["BACKEND"] = "config.cache.RedisCache"
+# Webhooks remember which events have subscribers only where every process shares the cache, so an endpoint
+# changed in one process is seen at once by all (webhooks/services.py); a per-process cache reads them every time.
+WEBHOOK_SUBSCRIPTIONS_CACHED = CACHES["default"]["BACKEND"] not in (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
 
 # --- Forms ----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -37,6 +37,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             messages.WARNING,
         )
 
+    def delete_model(self, request, obj):
+        services.webhook_endpoint_delete(endpoints=[obj], deleted_by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        services.webhook_endpoint_delete(endpoints=queryset, deleted_by=request.user)
+
     @admin.action(description="Rotate the signing secret (shown once)")
     def rotate_secret(self, request, queryset):
         for endpoint in queryset:

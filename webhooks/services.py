@@ -14,6 +14,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -75,6 +76,7 @@ def webhook_endpoint_create(
     endpoint = WebhookEndpoint.objects.create(
         **fields, is_active=is_active, secret=secrets.token_hex(32), created_by=created_by
     )
+    _subscriptions_changed()
     return endpoint, endpoint.secret
 
 
@@ -92,8 +94,20 @@ def webhook_endpoint_update(
     _require_admin(changed_by)
     fields = _clean_endpoint(name=name, url=url, events=events, payload_format=payload_format)
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(**fields, is_active=is_active)
+    _subscriptions_changed()
     endpoint.refresh_from_db()
     return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, endpoints: Iterable[WebhookEndpoint], deleted_by: User) -> int:
+    """Delete endpoints (admins only; from the admin page), their deliveries with them. Returns how many."""
+    _require_admin(deleted_by)
+    deleted = (
+        WebhookEndpoint.objects.filter(pk__in=[e.pk for e in endpoints]).delete()[1].get(WebhookEndpoint._meta.label, 0)
+    )
+    _subscriptions_changed()
+    return deleted
 
 
 @transaction.atomic
@@ -113,14 +127,63 @@ def _require_admin(user: User) -> None:
 # --- events -------------------------------------------------------------------------------------------------------
 
 
+# Which events any active endpoint subscribes to, asked on every API write: with a shared cache (CACHE_URL), ONE
+# small cache read instead of a query. The cache holds only a version of the subscriptions, which every change of
+# an endpoint replaces (_subscriptions_changed, in the services above); each process keeps the events it read for
+# the version it saw. A reader takes the version BEFORE reading the endpoints, and a change replaces it AFTER its
+# commit, so a reader that saw the old endpoints holds them under the old version only: a new subscription is seen
+# by the next event, in every process. A per-process cache (locmem, the embedded default) or none (dummy) cannot
+# carry another process's change: then every event reads the endpoints, as before (settings.WEBHOOK_SUBSCRIPTIONS_CACHED).
+SUBSCRIPTIONS_VERSION_KEY = "webhooks:subscriptions-version"
+_seen: tuple[str, frozenset[str]] = ("", frozenset())  # (version, the events subscribed to at that version)
+
+
+def _subscribed_events_read() -> frozenset[str]:
+    events: set[str] = set()
+    for subscribed in WebhookEndpoint.objects.filter(is_active=True).values_list("events", flat=True):
+        events.update(subscribed)
+    return frozenset(events)
+
+
+def _subscribed_events() -> frozenset[str]:
+    """The events at least one active endpoint subscribes to."""
+    global _seen
+    if not settings.WEBHOOK_SUBSCRIPTIONS_CACHED:
+        return _subscribed_events_read()
+    version = cache.get(SUBSCRIPTIONS_VERSION_KEY)
+    if version is None:  # never set, or evicted: start a version (the first writer wins, every reader uses it)
+        cache.add(SUBSCRIPTIONS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(SUBSCRIPTIONS_VERSION_KEY)
+    seen_version, events = _seen
+    if version != seen_version or version is None:
+        events = _subscribed_events_read()
+        _seen = (version, events)
+    return events
+
+
+def _subscriptions_changed() -> None:
+    """Inside the changing transaction, a new version at once (this transaction's own events see the change); after
+    its commit, a new one again, so what another process read meanwhile (the endpoints before the commit) is not kept."""
+
+    def bump():
+        cache.set(SUBSCRIPTIONS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
 def _subscribers(event: str) -> list[WebhookEndpoint]:
+    """The active endpoints subscribed to `event`, from the database; with a shared cache, only when some endpoint
+    subscribes to it (else no query at all)."""
+    if settings.WEBHOOK_SUBSCRIPTIONS_CACHED and event not in _subscribed_events():
+        return []
     return [e for e in WebhookEndpoint.objects.filter(is_active=True) if event in e.events]
 
 
 def webhook_emit(*, event: str, data: dict, text: str = "") -> list[WebhookDelivery]:
     """Announce `event` with `data` (JSON-safe) to every active endpoint that subscribes to it. `text` is the
     one-line message Slack-format endpoints receive. Runs in the caller's transaction (one bulk insert), so a
-    rolled-back change announces nothing. Queries: 1 without subscribers, else 2."""
+    rolled-back change announces nothing. Queries: 1 without subscribers (none with a shared cache), else 2."""
     if event not in Event.values:
         raise ValueError(f"Unknown webhook event {event!r}")
     endpoints = _subscribers(event)
@@ -259,7 +322,7 @@ def goal_events_emit(*, goal_ids: Iterable[int], micro_goal_ids: Iterable[int] =
     state is stored, so running it twice sends nothing twice. Queries: 1 without subscribers, else about 4 per
     1,000 goals. Returns how many events were emitted."""
     wanted = {Event.GOAL_HEALTH_CHANGED, Event.GOAL_CLOSED}
-    if not any(set(e.events) & wanted for e in WebhookEndpoint.objects.filter(is_active=True)):
+    if not _subscribed_events() & wanted:
         return 0
     ids, emitted = sorted(set(goal_ids)), 0
     for start in range(0, len(ids), 1000):
