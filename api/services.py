@@ -68,7 +68,7 @@ def idempotent_call(
             )
         return earlier.status_code, earlier.response_body, True
     status, body = perform()
-    IdempotencyKey.objects.filter(pk=record_id).update(status_code=status, response_body=body)
+    _key_answer(record_id=record_id, status=status, body=body)
     return status, body, False
 
 
@@ -90,6 +90,17 @@ def _key_claim(*, user: User, key: str, fingerprint: str) -> int | None:
         cursor.execute(_CLAIM_SQL.format(table=table), [user.pk, key, fingerprint, created_at])
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+_ANSWER_SQL = "UPDATE {table} SET status_code = %s, response_body = %s WHERE id = %s"
+
+
+def _key_answer(*, record_id: int, status: int, body: str) -> None:
+    """Store the response on the claimed row: the UPDATE the ORM's `filter(pk=…).update(…)` sends, as plain SQL
+    (the ORM built it anew on every API write)."""
+    table = connection.ops.quote_name(IdempotencyKey._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(_ANSWER_SQL.format(table=table), [status, body, record_id])
 
 
 @transaction.atomic
