@@ -154,7 +154,10 @@ def test_goal_events_are_emitted_once_with_a_slack_message(world):
     assert "achieved" in bodies[1]["text"]
 
 
-def test_without_subscribers_emitting_costs_one_query(world, django_assert_num_queries):
+def test_without_subscribers_emitting_costs_one_query(world, settings, django_assert_num_queries):
+    # With a per-process cache (the embedded default) every event reads the endpoints; with a shared one (CACHE_URL)
+    # it reads none: tests/webhooks/test_subscriptions_cache.py. Pinned here whatever CACHE_URL the run has.
+    settings.WEBHOOK_SUBSCRIPTIONS_CACHED = False
     with django_assert_num_queries(1):
         services.webhook_emit(event=Event.ENTRY_RECORDED, data={})
     with django_assert_num_queries(1):
