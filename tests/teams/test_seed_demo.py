@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import call_command
 
+from goals.models import Goal, StaleTarget
 from teams.models import AuditEvent, Membership, Team, User
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,9 @@ def test_seed_demo_builds_org_and_is_idempotent(capsys):
     assert Membership.objects.filter(role="manager").count() == 4
     assert Team.objects.count() == 7  # org, 2 regions, 4 teams
     assert "rep1" in capsys.readouterr().out
+    # Every figure is fresh at once: nothing waits for a worker ("updating…" on every goal page, a tester saw).
+    assert not StaleTarget.objects.exists()
+    assert not Goal.objects.filter(status="active", computed_at__isnull=True).exists()
     events = AuditEvent.objects.count()
     call_command("seed_demo")
     assert _snapshot() == first and AuditEvent.objects.count() == events
