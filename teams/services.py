@@ -18,6 +18,7 @@ from .selectors import (
     current_or_upcoming_memberships,
     managed_team_ids,
     membership_change_refusal,
+    team_ids_with_ancestors,
 )
 
 logger = logging.getLogger(__name__)
@@ -46,8 +47,17 @@ def team_update(*, team: Team, name: str, parent: Team | None, working_weekdays:
 
 @transaction.atomic
 def holiday_add(*, team: Team, date: datetime.date, name: str = "") -> Holiday:
-    if Holiday.objects.filter(team=team, date=date).exists():
+    """A team's holiday applies to every team below it, so a date the team or a team above it already has is
+    refused (it would change nothing, yet every page would say the plans it touches are out of date)."""
+    same = Holiday.objects.filter(team_id__in=team_ids_with_ancestors([team.id]), date=date).select_related("team")
+    existing = same.order_by("team_id").first()
+    if existing is not None and existing.team_id == team.id:
         raise ValidationError({"date": f"{date:%d %b %Y} is already a holiday of {team}."})
+    if existing is not None:
+        raise ValidationError(
+            {"date": f"{date:%d %b %Y} is already a holiday of {team}: {existing.team} has it, and a team's holidays "
+                     "apply to every team below it."}
+        )  # fmt: skip
     holiday = Holiday(team=team, date=date, name=name)
     holiday.full_clean()
     holiday.save()

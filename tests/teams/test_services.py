@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from teams import services
 from teams.models import Holiday, Membership, Team
-from tests.factories import UserFactory
+from tests.factories import TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,16 @@ def test_holiday_add_refuses_duplicate_date(team_a):
     with pytest.raises(ValidationError, match="already a holiday"):
         services.holiday_add(team=team_a, date=datetime.date(2026, 12, 25))
     assert Holiday.objects.count() == 1
+
+
+def test_holiday_add_refuses_a_date_a_team_above_already_has(team_a):
+    org = TeamFactory(name="Acme")
+    Team.objects.filter(id=team_a.id).update(parent=org)
+    services.holiday_add(team=org, date=datetime.date(2026, 12, 25), name="Christmas")
+    with pytest.raises(ValidationError, match="Acme has it, and a team's holidays apply"):
+        services.holiday_add(team=team_a, date=datetime.date(2026, 12, 25), name="Christmas again")
+    assert Holiday.objects.count() == 1
+    services.holiday_add(team=team_a, date=datetime.date(2026, 12, 28), name="Team day")  # its own date: fine
 
 
 def test_member_add_and_remove_keeps_history(team_a):
