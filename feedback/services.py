@@ -455,7 +455,7 @@ def _apply(request: AdjustmentRequest, decided_by: User, today: datetime.date) -
     revision = goal.revisions.order_by("-id").first()
     if revision is None or revision.id == before:
         raise ValidationError("The goal already has these values: nothing would change; reject the request instead.")
-    rows = []
+    rows: list[goal_services.PlanRow] = []
     plannable = goal.micro_goals.filter(kpi=goal.kpi, status=MicroGoal.Status.ACTIVE).exists()
     if plannable and goal.status == Goal.Status.ACTIVE:
         rows = goal_services.goal_replan(goal=goal, as_of=today, replanned_by=decided_by, reason=reason)

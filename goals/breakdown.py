@@ -30,6 +30,11 @@ class Period:
     def contains(self, day: datetime.date) -> bool:
         return self.start <= day <= self.end
 
+    def inside(self, start: datetime.date, due: datetime.date) -> bool:
+        """Whether the whole period lies in the window [start, due] (a micro goal that does not is outside its
+        goal's window, e.g. after the due date moved earlier)."""
+        return start <= self.start and self.end <= due
+
 
 @dataclass(frozen=True)
 class Assignee:

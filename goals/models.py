@@ -175,6 +175,9 @@ class MicroGoal(ProgressFields):
     start_date = models.DateField()
     due_date = models.DateField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # Cancelled because its goal was (goal_cancel), not superseded by a re-plan: part of the plan the goal had when
+    # it closed, so its page still shows it.
+    cancelled_with_goal = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -229,10 +229,11 @@ def largest_day_logged(*, user_ids, kpi: Kpi) -> Decimal | None:
 
 
 def micro_goal_list_for_goal(*, goal: Goal) -> QuerySet[MicroGoal]:
-    """The goal's micro goals but the cancelled ones, by period then assignee, with assignee and KPI. The goal is
-    one the caller may see (goal_get_for_user): so are its micro goals."""
+    """The goal's micro goals but the cancelled ones, by period then assignee, with assignee and KPI; on a cancelled
+    goal, the ones cancelled with it stay (the plan it had; those a re-plan superseded do not). The goal is one the
+    caller may see (goal_get_for_user): so are its micro goals."""
     return (
-        goal.micro_goals.exclude(status=MicroGoal.Status.CANCELLED)
+        goal.micro_goals.exclude(status=MicroGoal.Status.CANCELLED, cancelled_with_goal=False)
         .select_related("assignee", "kpi")
         .order_by("start_date", "assignee__first_name", "assignee__last_name", "assignee__username")
     )

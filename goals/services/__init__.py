@@ -11,7 +11,15 @@ Split by subject so each file stays small:
 - reminders.py  deadline and check-in reminders, the weekly manager digest: who is due, delivered in bulk
 """
 
-from .breakdown import PlanRow, goal_replan, micro_goals_generate, micro_goals_out_of_date
+from .breakdown import (
+    PlanCheck,
+    PlanRow,
+    Replan,
+    goal_replan,
+    micro_goals_generate,
+    micro_goals_out_of_date,
+    plan_check,
+)
 from .engine import goals_close_due, progress_preview, progress_recompute
 from .goals import (
     Achievability,
@@ -49,7 +57,9 @@ __all__ = [
     "ImportRejected",
     "ImportResult",
     "ImportRow",
+    "PlanCheck",
     "PlanRow",
+    "Replan",
     "RowError",
     "achievability_assess",
     "checkin_reminders_due_ids",
@@ -70,6 +80,7 @@ __all__ = [
     "micro_goals_generate",
     "micro_goals_out_of_date",
     "org_today",
+    "plan_check",
     "progress_days",
     "progress_import",
     "progress_import_check",

@@ -26,7 +26,7 @@ Decisions (see also the docstrings below):
 """
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
@@ -65,6 +65,36 @@ class PlanRow:
     target: Decimal
     micro_goal: MicroGoal | None = None
     previous: Decimal | None = None  # re-plan: the target this rep and period had before (None: a new micro goal)
+    replaces: list[MicroGoal] = field(default_factory=list)  # re-plan: the rep's removed micro goals it overlaps
+
+
+OUTSIDE_WINDOW = "outside the new window"
+NO_SHARE = "nothing left for this rep"
+
+
+@dataclass
+class RemovedMicroGoal:
+    """A micro goal a re-plan cancels (kept as history): why, and its target until then."""
+
+    micro_goal: MicroGoal
+    why: str  # OUTSIDE_WINDOW | NO_SHARE
+
+
+class Replan(list[PlanRow]):
+    """What `goal_replan` returns: the rows of the current and future periods (a list, as before), and what else
+    the re-plan does: the micro goals it cancels, the periods it starts from and the totals before and after."""
+
+    def __init__(self, rows, *, removed, cutoff, total_before, total_after, count_before):
+        super().__init__(rows)
+        self.removed: list[RemovedMicroGoal] = removed
+        self.cutoff: datetime.date = cutoff
+        self.total_before: Decimal = total_before  # the micro goals from `cutoff` on, before the re-plan
+        self.total_after: Decimal = total_after
+        self.count_before: int = count_before
+
+    @property
+    def outside_window(self) -> list[RemovedMicroGoal]:
+        return [r for r in self.removed if r.why == OUTSIDE_WINDOW]
 
 
 @transaction.atomic
@@ -141,12 +171,15 @@ def goal_replan(
     replanned_by: User,
     reason: str = "",
     preview: bool = False,
-) -> list[PlanRow]:
+) -> Replan:
     """Spread what is still missing of the target over the current and future periods (see the module notes).
 
     Re-plans the micro goals on the goal's own KPI; leading-indicator micro goals are left as they are.
     Returns the rows of the current and future periods, each with `previous` (the target the micro goal of that
-    rep and period had, None for a new one). With `preview`, the same rules and messages and nothing written.
+    rep and period had, None for a new one) and `replaces` (that rep's removed micro goals it overlaps), and with
+    `removed`: every micro goal from the cutoff on that gets nothing (cancelled, kept as history), each saying why
+    (outside the goal's window after a date change, or nothing left for that rep), and the totals before and
+    after. With `preview`, the same rules and messages and nothing written.
     """
     as_of = as_of or timezone.localdate()
     goal = (
@@ -195,27 +228,37 @@ def goal_replan(
         micro.target_value, micro.status = row.target, MicroGoal.Status.ACTIVE
         micro.full_clean(exclude=["goal", "assignee", "kpi"], validate_constraints=False)  # as in generate
         row.micro_goal = micro
-    for micro in current.values():  # nothing left for them: kept as history
+    removed = []
+    for micro in sorted(current.values(), key=lambda m: (m.start_date, m.assignee_id)):  # kept as history
+        outside = not breakdown.Period(micro.start_date, micro.due_date).inside(goal.start_date, goal.due_date)
+        removed.append(RemovedMicroGoal(micro, OUTSIDE_WINDOW if outside else NO_SHARE))
+        for row in rows:
+            if row.assignee.id == micro.assignee_id and row.start <= micro.due_date and micro.start_date <= row.end:
+                row.replaces.append(micro)
         micro.status = MicroGoal.Status.CANCELLED
         to_update.append(micro)
+    result = Replan(
+        rows, removed=removed, cutoff=cutoff, total_before=old_total, total_after=missing, count_before=len(replaced)
+    )
     if preview:
-        return rows
+        return result
     MicroGoal.objects.bulk_update(to_update, ["target_value", "status"])
     MicroGoal.objects.bulk_create(to_create)
 
+    changes = {
+        "future_total": [_fmt(old_total, goal.kpi), _fmt(missing, goal.kpi)],
+        "future_micro_goals": [str(len(replaced)), str(len(rows))],
+        "replanned_from": ["", cutoff.isoformat()],
+    }
+    if result.outside_window:
+        changes["cancelled_outside_window"] = ["", str(len(result.outside_window))]
+    if len(removed) > len(result.outside_window):
+        changes["cancelled_no_share"] = ["", str(len(removed) - len(result.outside_window))]
     goal_revision_record(
-        goal=goal,
-        kind=GoalRevision.Kind.REPLANNED,
-        changed_by=replanned_by,
-        reason=reason.strip(),
-        changes={
-            "future_total": [_fmt(old_total, goal.kpi), _fmt(missing, goal.kpi)],
-            "future_micro_goals": [str(len(replaced)), str(len(rows))],
-            "replanned_from": ["", cutoff.isoformat()],
-        },
+        goal=goal, kind=GoalRevision.Kind.REPLANNED, changed_by=replanned_by, reason=reason.strip(), changes=changes
     )
     progress_recompute(goal_ids=[goal.id], micro_goal_ids=[row.micro_goal.id for row in rows])
-    return rows
+    return result
 
 
 def micro_goals_out_of_date(*, goal: Goal, as_of: datetime.date) -> int:
@@ -238,6 +281,66 @@ def micro_goals_out_of_date(*, goal: Goal, as_of: datetime.date) -> int:
         return len(planned)
     fresh = {(row.assignee.pk, row.start, row.end): row.target for row in rows if row.target}
     return sum(1 for key in planned.keys() | fresh.keys() if planned.get(key) != fresh.get(key))
+
+
+@dataclass(frozen=True)
+class OutsidePeriod:
+    """Micro goals of one period that lie outside their goal's window: how many, and their targets' sum."""
+
+    start: datetime.date
+    end: datetime.date
+    count: int
+    target: Decimal
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    """Why a live plan no longer fits its goal, beyond the team changes `micro_goals_out_of_date` counts.
+
+    `changed`: "target" and/or "dates" when an edit or an approved adjustment changed them after the plan was last
+    made (its newest micro goal, or its last re-plan). `outside`: the active micro goals on the goal's KPI that no
+    longer lie inside the goal's window, by period (a re-plan cancels them, kept as history)."""
+
+    changed: tuple[str, ...] = ()
+    outside: tuple[OutsidePeriod, ...] = ()
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.changed or self.outside)
+
+    @property
+    def outside_count(self) -> int:
+        return sum(p.count for p in self.outside)
+
+
+TARGET_FIELDS, DATE_FIELDS = {"target_value", "baseline_value"}, {"start_date", "due_date"}
+
+
+def plan_check(*, goal: Goal, micro_goals: list[MicroGoal], revisions: list[GoalRevision]) -> PlanCheck:
+    """The plan's fit to the goal, from the goal's micro goals and revisions the caller already loaded (the goal
+    page: micro_goal_list_for_goal, revision_list_for_goal). Pure: no query."""
+    own = [m for m in micro_goals if m.kpi_id == goal.kpi_id and m.status == MicroGoal.Status.ACTIVE]
+    if not own:
+        return PlanCheck()
+    made = max(m.created_at for m in own)
+    made = max([made] + [r.changed_at for r in revisions if r.kind == GoalRevision.Kind.REPLANNED])
+    changed = set()
+    for revision in revisions:
+        if revision.kind in (GoalRevision.Kind.EDITED, GoalRevision.Kind.ADJUSTED) and revision.changed_at > made:
+            fields = set(revision.changes)
+            changed |= {"target"} if fields & TARGET_FIELDS else set()
+            changed |= {"dates"} if fields & DATE_FIELDS else set()
+    outside: dict[tuple, list[MicroGoal]] = {}
+    for micro in own:
+        if not breakdown.Period(micro.start_date, micro.due_date).inside(goal.start_date, goal.due_date):
+            outside.setdefault((micro.start_date, micro.due_date), []).append(micro)
+    return PlanCheck(
+        changed=tuple(sorted(changed, reverse=True)),  # "target" before "dates"
+        outside=tuple(
+            OutsidePeriod(start, end, len(ms), sum((m.target_value for m in ms), Decimal(0)))
+            for (start, end), ms in sorted(outside.items())
+        ),
+    )
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------------

@@ -295,7 +295,8 @@ def goal_activate(*, goal: Goal, activated_by: User, today: datetime.date | None
 
 @transaction.atomic
 def goal_cancel(*, goal: Goal, cancelled_by: User, reason: str) -> Goal:
-    """Cancel a draft or active goal and its active micro goals. Kept as history, with the reason."""
+    """Cancel a draft or active goal and its active micro goals (marked `cancelled_with_goal`, so the goal's page
+    still shows the plan it had). Kept as history, with the reason."""
     goal = Goal.objects.select_for_update(of=("self",)).get(pk=goal.pk)
     _require_manager(cancelled_by, goal)
     _require_editable(goal)
@@ -306,7 +307,9 @@ def goal_cancel(*, goal: Goal, cancelled_by: User, reason: str) -> Goal:
     goal.closed_at = timezone.now()
     goal.full_clean()
     goal.save()
-    goal.micro_goals.filter(status=MicroGoal.Status.ACTIVE).update(status=MicroGoal.Status.CANCELLED)
+    goal.micro_goals.filter(status=MicroGoal.Status.ACTIVE).update(
+        status=MicroGoal.Status.CANCELLED, cancelled_with_goal=True
+    )
     goal_revision_record(
         goal=goal,
         kind=GoalRevision.Kind.CANCELLED,

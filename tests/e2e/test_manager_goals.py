@@ -192,3 +192,51 @@ def test_manager_sets_bulk_targets_all_or_nothing(page, live_server, personas, d
     expect(page.get_by_role("alert")).to_contain_text("2 goals set for Team A")
     assert sorted(Goal.objects.values_list("target_value", flat=True)) == [Decimal(12), Decimal(20)]
     screenshot(page, "manager-dashboard-after-bulk")
+
+
+def test_manager_moves_the_due_date_earlier_replans_and_cancels(page, live_server, personas, planned_goal):
+    """The plan says the dates changed and what lies outside the window; the preview lists every change and removal;
+    the timeline says what the re-plan did; a cancelled goal shows its final state and micro goals, no forecast."""
+    today = personas.manager_a.local_today()
+    new_due = today + datetime.timedelta(days=13)
+    login(page, live_server, personas.manager_a)
+    page.goto(f"{live_server.url}/goals/{planned_goal.id}/edit/")
+    page.get_by_label("Target").fill("70")
+    page.get_by_label("Due date").fill(new_due.isoformat())
+    page.get_by_label("Reason for the change").fill("The quarter closes early")
+    page.get_by_role("button", name="Save changes").click()
+
+    expect(page.get_by_role("alert").nth(1)).to_contain_text("The target and the dates changed")
+    expect(page.get_by_role("alert").nth(1)).to_contain_text("now lie outside its window")
+    warning = page.locator("#plan-out-of-date")
+    expect(warning).to_contain_text("The goal's target and dates changed since this plan was made")
+    expect(warning).to_contain_text("outside the goal's window")
+    screenshot(page, "manager-goal-dates-moved-plan-out-of-date")
+
+    page.locator("#manage").get_by_role("button", name="Preview the re-plan").click()
+    preview = page.locator("#replan-preview")
+    expect(preview).to_contain_text("removed: outside the new window")
+    expect(page.locator("#replan-totals")).to_contain_text("cancelled (kept as history)")
+    screenshot(page, "manager-replan-preview-after-dates-moved")
+    on_a_phone(page, "manager-replan-preview-after-dates-moved-375")
+    page.locator("#manage").get_by_role("button", name="Apply the re-plan").click()
+    expect(page.get_by_role("alert").first).to_contain_text("cancelled (kept as history)")
+    first = page.locator("#timeline li").first
+    expect(first).to_contain_text("were re-planned")
+    expect(first).to_contain_text("cancelled: outside the goal's window")
+    expect(first).not_to_contain_text("Re-planned from")
+    expect(page.locator("#plan-out-of-date")).to_have_count(0)
+    assert not MicroGoal.objects.filter(goal=planned_goal, status="active", due_date__gt=new_due).exists()
+    screenshot(page, "manager-goal-page-after-dates-replan")
+
+    page.locator("#manage summary").click()
+    page.get_by_label("Reason").last.fill("Territory merged")
+    page.get_by_role("button", name="Cancel goal").click()
+    expect(page.locator("#goal-closed")).to_contain_text("Cancelled")
+    expect(page.locator("#goal-closed")).to_contain_text("Territory merged")
+    expect(page.locator("#goal-figures")).not_to_contain_text("Forecast at due date")
+    expect(page.locator("#goal-figures")).not_to_contain_text("Achievability")
+    expect(page.locator("#closed-micro-goals")).to_contain_text("Cancelled")
+    expect(page.get_by_text("tracked as a whole")).to_have_count(0)
+    screenshot(page, "manager-cancelled-goal-page")
+    on_a_phone(page, "manager-cancelled-goal-page-375")

@@ -179,3 +179,11 @@ def test_replan_arithmetic_keeps_past_periods_and_still_sums_to_the_target(plan,
     achieved = data.draw(st.integers(min_value=0, max_value=int(total / quantum) - 1)) * quantum
     replanned = breakdown.allocate(total - achieved, ahead, quantum)
     assert achieved + sum(a.target for a in replanned) == total
+
+
+def test_a_period_lies_inside_a_window_only_whole():
+    period = Period(datetime.date(2026, 12, 21), datetime.date(2026, 12, 27))
+    assert period.inside(datetime.date(2026, 12, 1), datetime.date(2026, 12, 31))
+    assert period.inside(datetime.date(2026, 12, 21), datetime.date(2026, 12, 27))
+    assert not period.inside(datetime.date(2026, 12, 1), datetime.date(2026, 12, 24))  # the due date moved earlier
+    assert not period.inside(datetime.date(2026, 12, 22), datetime.date(2026, 12, 31))  # the start moved later

@@ -312,10 +312,47 @@ def test_replan_cancels_the_future_micro_goals_of_a_rep_who_left(planned, manage
     team_services.member_remove(
         removed_by=UserFactory(is_staff=True), membership=Membership.objects.get(user=ben), active_to=D(2026, 3, 17)
     )
-    services.goal_replan(goal=planned, as_of=D(2026, 3, 18), replanned_by=manager_a)
+    result = services.goal_replan(goal=planned, as_of=D(2026, 3, 18), replanned_by=manager_a)
     ahead = planned.micro_goals.filter(start_date__gte=D(2026, 3, 16))
     assert set(ahead.filter(assignee=ben).values_list("status", flat=True)) == {"cancelled"}
     assert sum(ahead.exclude(status="cancelled").values_list("target_value", flat=True)) == 120
+    # The result says so: Ben's two micro goals ahead are removed, each with why; inside the window, no "outside".
+    assert [(r.micro_goal.assignee, r.micro_goal.start_date, r.why) for r in result.removed] == [
+        (ben, D(2026, 3, 16), "nothing left for this rep"),
+        (ben, D(2026, 3, 23), "nothing left for this rep"),
+    ]
+    assert result.outside_window == [] and result.total_after == 120
+    revision = planned.revisions.get(kind=GoalRevision.Kind.REPLANNED)
+    assert revision.changes["cancelled_no_share"] == ["", "2"] and "cancelled_outside_window" not in revision.changes
+
+
+def test_replan_after_the_due_date_moved_earlier_cancels_and_reports_what_lies_outside_the_window(
+    planned, manager_a, ava, ben, time_machine
+):
+    time_machine.move_to(datetime.datetime(2026, 3, 18, 9, tzinfo=datetime.UTC), tick=False)
+    _log_plan(planned, until=D(2026, 3, 16))
+    services.goal_update(goal=planned, changed_by=manager_a, reason="Early close", due_date=D(2026, 3, 24))
+    before = planned.micro_goals.filter(start_date__gte=D(2026, 3, 16)).order_by("start_date", "assignee_id")
+    total_before = sum(m.target_value for m in before)
+    preview = services.goal_replan(goal=planned, as_of=D(2026, 3, 18), replanned_by=manager_a, preview=True)
+    assert {(r.micro_goal.assignee, r.micro_goal.due_date, r.why) for r in preview.removed} == {
+        (ava, D(2026, 3, 29), "outside the new window"),
+        (ben, D(2026, 3, 29), "outside the new window"),
+    }
+    assert preview.cutoff == D(2026, 3, 16) and preview.total_before == total_before and preview.count_before == 4
+    new = [r for r in preview if r.start == D(2026, 3, 23)]
+    assert [(r.end, r.previous, [m.due_date for m in r.replaces]) for r in new] == [
+        (D(2026, 3, 24), None, [D(2026, 3, 29)]),
+        (D(2026, 3, 24), None, [D(2026, 3, 29)]),
+    ]
+    assert not planned.revisions.filter(kind=GoalRevision.Kind.REPLANNED).exists()  # a preview writes nothing
+    result = services.goal_replan(goal=planned, as_of=D(2026, 3, 18), replanned_by=manager_a)
+    assert sum(r.target for r in result) == result.total_after
+    assert set(planned.micro_goals.filter(due_date=D(2026, 3, 29)).values_list("status", flat=True)) == {"cancelled"}
+    revision = planned.revisions.get(kind=GoalRevision.Kind.REPLANNED)
+    assert revision.changes["cancelled_outside_window"] == ["", "2"]
+    check = services.plan_check(goal=planned, micro_goals=list(planned.micro_goals.all()), revisions=[])
+    assert check.outside == () and not check.stale  # the cancelled ones no longer count
 
 
 def test_replan_refuses_without_micro_goals_after_the_window_or_when_reached(manager_a, team_a, ava, deals):

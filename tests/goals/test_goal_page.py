@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from goals import charts, services
@@ -229,7 +230,8 @@ def test_edit_with_reason_appears_in_the_timeline(client, personas, planned_goal
     timeline = page[page.index('id="timeline"') :]
     assert "Edited" in timeline and "Two new reps joined" in timeline
     assert 'Target: <span class="text-body-secondary">100</span> → <strong>120</strong>' in timeline
-    assert "re-plan to spread it" in page
+    assert "The target changed, so the micro goals no longer match the goal." in page
+    assert "Re-plan to spread the target over the periods ahead." in page and "outside its window" not in page
 
 
 def test_wording_change_needs_no_reason(client, personas, team_goal):
@@ -371,3 +373,165 @@ def test_goal_page_says_updating_while_new_entries_wait_for_the_recompute(client
     services.progress_recompute_stale()
     page = client.get(reverse("goal_detail", args=[goal.id])).content.decode()
     assert "updating…" not in page
+
+
+# --- Moving the dates of a planned goal (the plan says what no longer fits; the re-plan says all it changes) --------
+
+
+def _move_due_to_20_march(client, goal, target="120"):
+    """The manager, a minute after the plan was made: target 100 → 120 and due 27 → 20 March (a Friday)."""
+    with time_machine.travel(datetime.datetime(2026, 3, 11, 10, 1, tzinfo=datetime.UTC), tick=False):
+        data = edit_data(goal, target_value=target, due_date="2026-03-20", reason="Quarter closes early")
+        response = client.post(reverse("goal_edit", args=[goal.id]), data)
+    assert response.status_code == 302
+    return client.get(response["Location"]).content.decode()
+
+
+def test_moving_the_due_date_earlier_says_the_dates_changed_and_which_micro_goals_lie_outside(
+    client, personas, planned_goal
+):
+    client.force_login(personas.manager_a)
+    page = _move_due_to_20_march(client, planned_goal)
+    # The flash: what changed and which micro goals no longer fit, not only "the target changed".
+    assert "The target and the dates changed, so the micro goals no longer match the goal." in page
+    assert "2 micro goals now lie outside its window (16 Mar – 22 Mar, 23 Mar – 27 Mar)" in page
+    # The page itself, on every later visit: the plan is out of date, why, and what lies outside the window.
+    page = client.get(reverse("goal_detail", args=[planned_goal.id])).content.decode()
+    alert = page[page.index('id="plan-out-of-date"') :][:2500]
+    assert "The plan is out of date." in alert and 'href="#manage"' in alert
+    assert "The goal's target and dates changed since this plan was made (now 120, 2 Mar – 20 Mar)" in alert
+    outside = "16 Mar – 22 Mar (1 micro goal, 33); 23 Mar – 27 Mar (1 micro goal, 33)"
+    assert f"2 micro goals now lie outside the goal's window: {outside}. A re-plan cancels them" in alert
+    assert 'data-plan="team"' not in alert  # the team did not change
+    plan = page[page.index("Plan by period") :].split("</table>")[0]
+    assert plan.count('data-plan="outside-period"') == 2  # 16–22 and 23–27 Mar, marked in the plan itself
+    # The rep sees the plan, never the manager's warning.
+    client.force_login(personas.rep_a)
+    assert 'id="plan-out-of-date"' not in client.get(reverse("goal_detail", args=[planned_goal.id])).content.decode()
+
+
+def test_a_wording_edit_after_the_plan_does_not_flag_it(client, personas, planned_goal):
+    client.force_login(personas.manager_a)
+    with time_machine.travel(datetime.datetime(2026, 3, 11, 10, 1, tzinfo=datetime.UTC), tick=False):
+        client.post(reverse("goal_edit", args=[planned_goal.id]), edit_data(planned_goal, title="March deals!"))
+    assert 'id="plan-out-of-date"' not in client.get(reverse("goal_detail", args=[planned_goal.id])).content.decode()
+
+
+def test_replan_preview_after_moving_the_due_date_lists_every_change_replacement_and_removal_with_totals(
+    client, personas, planned_goal
+):
+    client.force_login(personas.manager_a)
+    _move_due_to_20_march(client, planned_goal)
+    before = sorted(planned_goal.micro_goals.values_list("id", "target_value", "status"))
+    page = client.post(reverse("goal_replan", args=[planned_goal.id]), {"replan-reason": "check"}).content.decode()
+    preview = page[page.index('id="replan-preview"') :].split("</table>")[0]
+    # The plan (made on 11 March) had 9–15 Mar 34, 16–22 Mar 33, 23–27 Mar 33. Now: 9–15 Mar changes in place
+    # (34 → 60); 16–20 Mar is new and replaces 16–22 Mar; 16–22 and 23–27 Mar go.
+    assert "9 Mar – 15 Mar" in preview and ">34<" in preview and ">60<" in preview
+    assert "16 Mar – 20 Mar" in preview and "new" in preview and "replaces 16 Mar – 22 Mar: 33" in preview
+    old = {m.start_date.day: m for m in planned_goal.micro_goals.all()}
+    for day, period in ((16, "16 Mar – 22 Mar"), (23, "23 Mar – 27 Mar")):
+        row = preview[preview.index(f'data-removed="{old[day].id}"') :].split("</tr>")[0]
+        assert period in row and ">33<" in row and "removed: outside the new window" in row
+    totals = page[page.index('id="replan-totals"') :].split("</p>")[0]
+    assert "From 9 Mar on: <strong>100</strong> over 3 micro goals now" in totals
+    assert "<strong>120</strong> over 2 after; 2 cancelled (kept as history)" in totals
+    assert sorted(planned_goal.micro_goals.values_list("id", "target_value", "status")) == before  # nothing written
+
+
+def test_replan_after_moving_the_due_date_cancels_what_lies_outside_and_the_timeline_says_so(
+    client, personas, planned_goal
+):
+    client.force_login(personas.manager_a)
+    _move_due_to_20_march(client, planned_goal)
+    ids = set(planned_goal.micro_goals.values_list("id", flat=True))
+    with time_machine.travel(datetime.datetime(2026, 3, 11, 10, 2, tzinfo=datetime.UTC), tick=False):
+        data = {"replan-reason": "New window", "step": "confirm"}
+        response = client.post(reverse("goal_replan", args=[planned_goal.id]), data)
+        assert response.status_code == 302
+        page = client.get(response["Location"]).content.decode()
+    assert "Re-planned: 2 micro goals from now on share what is left; 2 cancelled (kept as history)." in page
+    # History is kept: the micro goals past the new due date are cancelled, not deleted.
+    assert ids <= set(planned_goal.micro_goals.values_list("id", flat=True))
+    gone = planned_goal.micro_goals.filter(due_date__gt=datetime.date(2026, 3, 20))  # past the new due date
+    assert {(m.start_date.day, m.status) for m in gone} == {(16, "cancelled"), (23, "cancelled")}
+    live = planned_goal.micro_goals.filter(status=MicroGoal.Status.ACTIVE, start_date__gte=datetime.date(2026, 3, 9))
+    assert sorted((m.start_date.day, m.due_date.day, m.target_value) for m in live) == [(9, 15, 60), (16, 20, 60)]
+    # The plan no longer lists periods past the due date, and the warning is gone.
+    plan = page[page.index("Plan by period") :].split("</table>")[0]
+    assert "23 Mar" not in plan and "22 Mar" not in plan and "16 Mar – 20 Mar" in plan
+    assert 'id="plan-out-of-date"' not in page
+    # The timeline says what the re-plan did, in words (no "Re-planned from: — → …").
+    timeline = page[page.index('id="timeline"') :]
+    assert "Re-planned from" not in timeline and "—" not in timeline.split("Re-planned")[1].split("</li>")[0]
+    assert "The periods from 9 Mar 2026 on were re-planned" in timeline
+    assert "Still to plan: <span" in timeline and "<strong>120</strong>" in timeline
+    assert "2 micro goals cancelled: outside the goal&#x27;s window (kept as history)" in timeline
+    assert "New window" in timeline
+
+
+# --- A closed goal's page: its final figures and state, the micro goals it had, nothing forward-looking ----------
+
+
+def test_a_cancelled_goal_shows_its_state_final_figures_and_micro_goals_but_no_forecast(
+    client, personas, planned_goal, deals
+):
+    ProgressEntryFactory(user=personas.rep_a, kpi=deals, date=datetime.date(2026, 3, 10), value=Decimal(44))
+    services.progress_recompute(today=TODAY)
+    Goal.objects.filter(pk=planned_goal.pk).update(chance_pct=44, achievability="achievable", required_daily_rate=5)
+    client.force_login(personas.manager_a)
+    before = client.get(reverse("goal_detail", args=[planned_goal.id])).content.decode()
+    assert 'data-figure="chance">44%' in before and "Achievable" in before  # an active goal looks ahead
+    client.post(reverse("goal_cancel", args=[planned_goal.id]), {"cancel-reason": "Territory merged"})
+    for user in (personas.manager_a, personas.rep_a):
+        client.force_login(user)
+        page = client.get(reverse("goal_detail", args=[planned_goal.id])).content.decode()
+        closed = page[page.index('id="goal-closed"') :].split("</p>")[0]
+        assert "<strong>Cancelled</strong> on 11 Mar by " in closed and "“Territory merged”" in closed
+        figures = page[page.index('id="goal-figures"') :].split("</section>")[0]
+        assert (
+            "Final" in figures and 'data-figure="current">44<' in figures and 'data-figure="attainment">44%' in figures
+        )
+        for ahead in ("Forecast at due date", "chance", "Expected by now", "Still needed per working day",
+                      "working days left", "Achievability", "Achievable"):  # fmt: skip
+            assert ahead not in figures, ahead
+        # The three micro goals it had, with their status, instead of "tracked as a whole".
+        assert "No micro goals" not in page and "tracked as a whole" not in page
+        table = page[page.index('id="closed-micro-goals"') :].split("</table>")[0]
+        assert table.count("Cancelled") == 3 and "9 Mar – 15 Mar" in table and "23 Mar – 27 Mar" in table
+        assert ">44<" in table  # this week's actual, kept
+        assert "This period" not in page
+        data = json.loads(page.split('id="goal-burnup-data" type="application/json">')[1].split("</script>")[0])
+        assert not any(v is not None for v in data["forecast"])  # no forecast cone either
+
+
+def test_a_cancelled_goal_shows_the_plan_it_had_not_the_micro_goals_a_replan_superseded(client, personas, planned_goal):
+    client.force_login(personas.manager_a)
+    _move_due_to_20_march(client, planned_goal)
+    client.post(reverse("goal_replan", args=[planned_goal.id]), {"replan-reason": "", "step": "confirm"})
+    client.post(reverse("goal_cancel", args=[planned_goal.id]), {"cancel-reason": "Territory merged"})
+    page = client.get(reverse("goal_detail", args=[planned_goal.id])).content.decode()
+    table = page[page.index('id="closed-micro-goals"') :].split("</table>")[0]
+    assert "16 Mar – 20 Mar" in table and "22 Mar" not in table and "23 Mar" not in table
+    assert table.count("<tr>") == 1 + 2  # header + 9–15, 16–20 Mar
+
+
+def test_a_goal_closed_at_its_deadline_shows_who_closed_it_and_no_forecast(client, personas, planned_goal):
+    with time_machine.travel(datetime.datetime(2026, 3, 30, 10, 0, tzinfo=datetime.UTC), tick=False):
+        services.goals_close_due(today=datetime.date(2026, 3, 30))
+        client.force_login(personas.manager_a)
+        page = client.get(reverse("goal_detail", args=[planned_goal.id])).content.decode()
+    closed = page[page.index('id="goal-closed"') :].split("</p>")[0]
+    assert "<strong>Missed</strong> on 30 Mar by Pacer at the due date: “Due date 27 Mar 2026 passed" in closed
+    assert "Forecast at due date" not in page and "Still needed per working day" not in page
+    table = page[page.index('id="closed-micro-goals"') :].split("</table>")[0]
+    assert table.count("Missed") == 3
+
+
+def test_a_closed_goals_page_costs_no_more_queries(client, personas, planned_goal, django_assert_max_num_queries):
+    services.goal_cancel(goal=planned_goal, cancelled_by=personas.manager_a, reason="Territory merged")
+    client.force_login(personas.manager_a)
+    # As test_goal_page_query_count_is_the_same_for_5_and_200_reps, less what a closed goal never asks (may the
+    # viewer manage it, is its plan out of date).
+    with django_assert_max_num_queries(21):
+        assert client.get(reverse("goal_detail", args=[planned_goal.id])).status_code == 200
