@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from goals.models import Goal, Kpi, MicroGoal
+from teams.calendar import format_day
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 PERCENT: dict[str, Any] = {"max_digits": 9, "decimal_places": 2}
@@ -170,8 +171,8 @@ class Award(models.Model):
             return self.goal.title
         if self.micro_goal is not None:
             mg = self.micro_goal
-            return f"{mg.kpi.name} {mg.start_date:%d %b}–{mg.due_date:%d %b}"
-        return f"Streak reached on {self.streak_day:%a %d %b %Y}"
+            return f"{mg.kpi.name} {format_day(mg.start_date)} – {format_day(mg.due_date)}"  # the one way dates read
+        return f"Streak reached on {format_day(self.streak_day, weekday=True)}"
 
     @property
     def is_bonus(self) -> bool:
