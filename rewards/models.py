@@ -172,7 +172,9 @@ class Award(models.Model):
         if self.micro_goal is not None:
             mg = self.micro_goal
             return f"{mg.kpi.name} {format_day(mg.start_date)} – {format_day(mg.due_date)}"  # the one way dates read
-        return f"Streak reached on {format_day(self.streak_day, weekday=True)}"
+        if self.streak_day is not None:
+            return f"Streak reached on {format_day(self.streak_day, weekday=True)}"
+        return str(self.tier)
 
     @property
     def is_bonus(self) -> bool:
