@@ -23,25 +23,15 @@ from workers import celery_worker
 
 from goals import services
 from goals.models import Goal, Kpi, MicroGoal, StaleTarget
+from goals.services.engine import FIGURE_FIELDS
 from teams.models import User
-
-# The stored fields, in the order progress_preview returns the figures.
-PREVIEWED = (
-    "current_value",
-    "expected_value",
-    "forecast_value",
-    "forecast_low",
-    "forecast_high",
-    "chance_pct",
-    "health",
-)
 
 
 def wrong_figures() -> int:
     """How many active goals and micro goals do not show what the engine computes now."""
     stored = {}
     for model in (Goal, MicroGoal):
-        for row in model.objects.filter(status=model.Status.ACTIVE).values_list("id", *PREVIEWED):
+        for row in model.objects.filter(status=model.Status.ACTIVE).values_list("id", *FIGURE_FIELDS):
             stored[model, row[0]] = tuple(row[1:])
     goal_ids = [i for m, i in stored if m is Goal]
     micro_ids = [i for m, i in stored if m is MicroGoal]

@@ -7,17 +7,9 @@ from django.contrib import admin
 from teams.admin import ReadOnlyAdminMixin as ReadOnlyMixin
 
 from .models import Goal, GoalRevision, Kpi, MicroGoal, ProgressEntry
+from .services.engine import FIGURE_FIELDS
 
-DERIVED = (
-    "current_value",
-    "expected_value",
-    "forecast_value",
-    "forecast_low",
-    "forecast_high",
-    "chance_pct",
-    "health",
-    "computed_at",
-)
+DERIVED = (*FIGURE_FIELDS, "computed_at")  # the engine's: never typed in
 
 
 @admin.register(Kpi)

@@ -244,14 +244,22 @@ def _progress(target: _Target, w: pace.Window, sums, history: "_History") -> tup
     return current, expected, forecast, low, high, chance, health
 
 
-_UPDATE_SQL = """
-UPDATE {table}
-SET current_value = v.column2, expected_value = v.column3, forecast_value = v.column4,
-    forecast_low = v.column5, forecast_high = v.column6, chance_pct = v.column7,
-    health = v.column8, computed_at = %s
-FROM (VALUES {rows}) AS v
-WHERE {table}.id = v.column1
-"""
+# The stored figures the engine writes, in the order _figures (and progress_preview) gives them: the admin shows
+# them read-only, the burst bench compares them.
+FIGURE_FIELDS = (
+    "current_value",
+    "expected_value",
+    "forecast_value",
+    "forecast_low",
+    "forecast_high",
+    "chance_pct",
+    "health",
+)
+_UPDATE_SQL = (  # the names are the constant above, never input
+    "UPDATE {table} SET "  # noqa: S608
+    + ", ".join(f"{name} = v.column{n}" for n, name in enumerate(FIGURE_FIELDS, start=2))
+    + ", computed_at = %s FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1"
+)
 
 
 def _write(model, rows: list[tuple], *, now: datetime.datetime) -> None:
