@@ -449,6 +449,20 @@ def test_recompute_progress_command_fails_with_a_message_and_exit_status_1(monke
     assert "Recompute failed: server closed the connection" in capsys.readouterr().err
 
 
+def _forecasts_together_equal_alone(goals) -> list[tuple]:
+    """(forecast, health) of each goal from one full recompute, asserted equal to recomputing each goal alone."""
+
+    def figures():
+        return [Goal.objects.values_list("forecast_value", "health").get(id=g.id) for g in goals]
+
+    services.progress_recompute(today=TODAY)
+    together = figures()
+    for goal in goals:
+        services.progress_recompute(goal_ids=[goal.id], micro_goal_ids=[], today=TODAY)
+    assert figures() == together
+    return together
+
+
 def test_reps_sharing_their_teams_history_get_the_figures_each_would_get_alone(team_a, team_b, deals):
     # Reps with no history of their own forecast from their team's rate per capacity. That team history is read
     # once per team and window for the whole batch; each rep must still get their own team's and capacity's.
@@ -460,14 +474,7 @@ def test_reps_sharing_their_teams_history_get_the_figures_each_would_get_alone(t
         ProgressEntryFactory(user=veteran, kpi=deals, date=datetime.date(2026, 2, 16), value=D(value))
     goals = [GoalFactory(owner_user=user, kpi=deals) for user in (new_a, new_a_half, new_b)]
 
-    def figures():
-        return [Goal.objects.values_list("forecast_value", "health").get(id=g.id) for g in goals]
-
-    services.progress_recompute(today=TODAY)
-    together = figures()
-    for goal in goals:
-        services.progress_recompute(goal_ids=[goal.id], micro_goal_ids=[], today=TODAY)
-    assert figures() == together
+    together = _forecasts_together_equal_alone(goals)
     assert len({forecast for forecast, _ in together}) == 3  # team A at full and half capacity, team B
 
 
@@ -484,13 +491,6 @@ def test_reps_of_one_team_with_different_windows_each_get_their_own_periods_team
         GoalFactory(owner_user=late, kpi=deals, start_date=march(9), due_date=datetime.date(2026, 4, 3)),
     ]
 
-    def figures():
-        return [Goal.objects.values_list("forecast_value", "health").get(id=g.id) for g in goals]
-
-    services.progress_recompute(today=TODAY)
-    together = figures()
-    for goal in goals:
-        services.progress_recompute(goal_ids=[goal.id], micro_goal_ids=[], today=TODAY)
-    assert figures() == together
+    together = _forecasts_together_equal_alone(goals)
     # Alone, each reads only its own period: 40 ÷ 20 days ÷ 3 reps and 90 ÷ 20 ÷ 3 give different forecasts.
     assert together[0][0] != together[1][0]
