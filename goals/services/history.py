@@ -10,12 +10,12 @@ from django.conf import settings
 from django.db import connection
 
 from goals import pace
-from goals.models import Kpi, ProgressDay
+from goals.models import Kpi
 from teams.calendar import WorkingCalendar
-from teams.models import Membership, Team
+from teams.models import Membership
 
 from .run import Run, TeamDays
-from .sums import Period, Stats, _sum, _Target, _team_stints
+from .sums import Period, Stats, _scoped, _sum, _Target, _team_stints
 
 
 @dataclass(frozen=True)
@@ -139,35 +139,18 @@ def _team_days_read(spans, *, run: Run) -> None:
         return
     keys = list(wanted)
     scope = [(i, kpi_id, team_id, *wanted[kpi_id, team_id]) for i, (kpi_id, team_id) in enumerate(keys)]
-    # The cast: PostgreSQL types the tree's recursive team column as the teams' bigint id.
-    sql, params = _with_scope(_TEAM_DAYS_SQL, scope, row="(%s, %s, CAST(%s AS BIGINT), %s, %s)")
+    # The planner expects a handful of rows: it would sort the ~370 k rollup rows of a batch's team goals (on disk,
+    # ~60% of the query) to group them per day, where hashing the few thousand (team, day) groups needs no sort.
+    sql, params = _scoped(
+        _TEAM_DAYS_SQL, scope, row="(%s, %s, CAST(%s AS BIGINT), %s, %s)", planner="SET LOCAL enable_sort = off; "
+    )
     totals: dict[int, dict[datetime.date, Decimal]] = {i: {} for i in range(len(keys))}
-    if connection.vendor == "postgresql":
-        # The planner cannot see inside the VALUES list and expects a handful of rows: it would sort the ~370 k
-        # rollup rows of a batch's team goals (on disk, ~60% of the query) to group them per day, where hashing
-        # the few thousand (team, day) groups needs no sort at all.
-        sql = "SET LOCAL enable_sort = off; " + sql
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, Membership.Role.REP.value])
         for row_no, day, amount in cursor.fetchall():
             totals[row_no][_date(day)] = _sum(amount)
     for i, key in enumerate(keys):
         run.team_days[key] = TeamDays.of(*wanted[key], totals[i])
-
-
-def _with_scope(sql: str, rows: list[tuple], row: str) -> tuple[str, list]:
-    """The SQL with its VALUES list of scope rows (ids, then dates; each as `row`) and their parameters."""
-    ops = connection.ops
-    params = [x if isinstance(x, int) else ops.adapt_datefield_value(x) for row in rows for x in row]
-    sql = sql.format(
-        scope=", ".join([row] * len(rows)),
-        team=ops.quote_name(Team._meta.db_table),
-        day=ops.quote_name(ProgressDay._meta.db_table),
-        membership=ops.quote_name(Membership._meta.db_table),
-    )
-    if connection.vendor == "postgresql":
-        sql = "SET LOCAL jit = off; " + sql  # as _aggregate's: the VALUES list makes the planner JIT-compile
-    return sql, params
 
 
 def _date(value) -> datetime.date:

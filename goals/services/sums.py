@@ -73,7 +73,8 @@ covered AS (
 """.replace(", /*carry*/", f", {carry}" if carry else "")
 
 
-# One row per target of the batch: (row_no, sum, sum of each owner's latest value, recent sum).
+# One row per team target of the batch (the team goals on a "last" KPI: _aggregate): (row_no, sum, sum of each
+# rep's latest value, recent sum).
 # Reads the daily rollup (ProgressDay: one row per user, KPI and day with the day's sum and latest entry,
 # goals/services/rollups.py), never the entries themselves: a day's rows count or not as a whole, since
 # the rules only ever depend on an entry's date. For "last", the latest day's last_value is the latest entry.
@@ -83,26 +84,19 @@ covered AS (
 # counts for the team the rep was in on the entry's date. Should one person's rep memberships in one
 # tree overlap (a backdated membership), an entry counts only in the first stint covering its date:
 # `covered_to` is the last day the earlier stints already cover (the later stint starts the day after).
-# Spans that several targets share — the same rep's stint in a team goal, its region's and the org's, or the
-# rep's own goal over the same window — are "pieces", each read from the rollup ONCE per batch and summed
+# Spans that several targets share — the same rep's stint in a team goal, its region's and the org's — are "pieces", each read from the rollup ONCE per batch and summed
 # back into every target that has it. For "last" KPIs a piece's latest value is its last day's (one
 # index lookup); each owner's latest over their spans is ranked, for "last" targets only.
 _AGGREGATE_SQL = """
 WITH RECURSIVE
-scope (row_no, kpi_id, user_id, team_id, start_date, end_date, recent_from, is_level) AS (
+scope (row_no, kpi_id, team_id, start_date, end_date, recent_from, is_level) AS (
     VALUES {scope}
 ),
-/*team_stints*/team_reps AS (
+/*team_stints*/spans AS (
     SELECT row_no, kpi_id, user_id, recent_from, is_level, to_date,
            CASE WHEN covered_to IS NULL OR covered_to < from_date THEN from_date ELSE {day_after_covered} END
                AS from_date
     FROM covered
-),
-spans AS (
-    SELECT row_no, kpi_id, user_id, start_date AS from_date, end_date AS to_date, recent_from, is_level
-    FROM scope WHERE team_id IS NULL
-    UNION ALL
-    SELECT row_no, kpi_id, user_id, from_date, to_date, recent_from, is_level FROM team_reps
 ),
 pieces AS (
     SELECT DISTINCT kpi_id, user_id, from_date, to_date, recent_from FROM spans
@@ -194,20 +188,16 @@ def _aggregate(
     persons = [row_no for row_no, t in enumerate(targets) if not t.team_id]
     own: dict[int, Stats] = {}
     if persons:
-        ops, params = connection.ops, []
+        rows = []
         for row_no in persons:
             t, w, p = targets[row_no], windows[row_no], periods[row_no]
-            dates = (p.first, t.start, t.due, w.recent_from, p.last, p.today)
-            params += [row_no, t.kpi.id, t.user_id, *(ops.adapt_datefield_value(d) for d in dates), _is_level(t)]
-        sql = _PERSONS_SQL.format(
-            scope=", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(persons)),
-            day=ops.quote_name(ProgressDay._meta.db_table),
-        )
-        if connection.vendor == "postgresql":
-            # As in _team_sums, the planner cannot see inside the VALUES list. Each person reads a few dozen of
-            # their own days: an index lookup each (~60 ms for 1,000 micro goals at 1 M entries) beats hashing
-            # the whole rollup (~90 ms), and more so as the rollup grows.
-            sql = "SET LOCAL jit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; " + sql
+            rows.append(
+                (row_no, t.kpi.id, t.user_id, p.first, t.start, t.due, w.recent_from, p.last, p.today, _is_level(t))
+            )
+        # Each person reads a few dozen of their own days: an index lookup each (~60 ms for 1,000 micro goals at 1 M
+        # entries) beats hashing the whole rollup (~90 ms), and more so as the rollup grows.
+        planner = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+        sql, params = _scoped(_PERSONS_SQL, rows, row="(" + ", ".join(["%s"] * 10) + ")", planner=planner)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             for row_no, last_day, total, latest, recent, *history in cursor.fetchall():
@@ -224,31 +214,42 @@ def _is_level(target: _Target) -> int:
 
 def _team_sums(targets: list[_Target], windows: list[pace.Window], rows: list[int]) -> dict[int, Sums]:
     """{row_no: the window's sums} of these team targets with counted days: ONE query (_AGGREGATE_SQL)."""
-    ops, params = connection.ops, []
+    scope = []
     for row_no in rows:
         t, w = targets[row_no], windows[row_no]
-        dates = (t.start, t.due, w.recent_from)
-        params += [row_no, t.kpi.id, t.user_id, t.team_id, *(ops.adapt_datefield_value(d) for d in dates), _is_level(t)]
-    # Casts, because PostgreSQL would type a column of only NULLs as text.
-    scope = ", ".join(["(%s, %s, CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s, %s, %s, %s)"] * len(rows))
-    sql = _AGGREGATE_SQL.format(
-        scope=scope,
+        scope.append((row_no, t.kpi.id, t.team_id, t.start, t.due, w.recent_from, _is_level(t)))
+    # A batch of one team goal has its row count underestimated, and the spans joined back to their pieces by
+    # nested loops (quadratic: ~1 s for an org-wide goal): hash joins are right at every size.
+    sql, params = _scoped(
+        _AGGREGATE_SQL,
+        scope,
+        row="(%s, %s, CAST(%s AS BIGINT), %s, %s, %s, %s)",
+        planner="SET LOCAL enable_nestloop = off; ",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, Membership.Role.REP.value])
+        # total and recent are never NULL (a row only for a target with counted days); the latest is, for a flow
+        return {row[0]: (_sum(row[1]), exact_sum(row[2]), _sum(row[3])) for row in cursor.fetchall()}
+
+
+def _scoped(sql: str, rows: list[tuple], *, row: str, planner: str = "") -> tuple[str, list]:
+    """`sql` with its VALUES list of scope rows (each as `row`: ids, dates and flags) and their parameters, and the
+    tables named. On PostgreSQL, `SET LOCAL jit = off` and `planner` come first, in the same statement (so the query
+    count is the same on every database): the planner cannot see inside the VALUES list, overestimates its rows by
+    orders of magnitude and would JIT-compile (~200 ms per batch for a query that runs in ~50 ms). The casts in
+    `row` are for PostgreSQL, which types a VALUES column from its first row (and the tree's team column bigint)."""
+    ops = connection.ops
+    params = [x if x is None or isinstance(x, int) else ops.adapt_datefield_value(x) for r in rows for x in r]
+    sql = sql.format(
+        scope=", ".join([row] * len(rows)),
         day=ops.quote_name(ProgressDay._meta.db_table),
         team=ops.quote_name(Team._meta.db_table),
         membership=ops.quote_name(Membership._meta.db_table),
         day_after_covered="covered_to + 1" if connection.vendor == "postgresql" else "date(covered_to, '+1 day')",
     )
     if connection.vendor == "postgresql":
-        # The planner cannot see inside the VALUES list: it overestimates the rows by orders of magnitude
-        # and JIT-compiles the query (~200 ms of compiling per batch for a query that runs in ~50 ms), or,
-        # for a batch of one team goal, underestimates them and joins the spans back to their pieces by
-        # nested loops (quadratic: ~1 s for an org-wide goal). Hash joins are right for both. SET LOCAL,
-        # in the same statement: the query count stays the same on every database.
-        sql = "SET LOCAL jit = off; SET LOCAL enable_nestloop = off; " + sql
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, Membership.Role.REP.value])
-        # total and recent are never NULL (a row only for a target with counted days); the latest is, for a flow
-        return {row[0]: (_sum(row[1]), exact_sum(row[2]), _sum(row[3])) for row in cursor.fetchall()}
+        sql = f"SET LOCAL jit = off; {planner}" + sql
+    return sql, params
 
 
 def _sum(number) -> Decimal:
